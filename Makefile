@@ -1,0 +1,59 @@
+# The project's vocabulary. Every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+STAGE ?= dev
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY ?= 0
+
+.PHONY: run test lint format openapi bench template-check build build-check deploy clean
+
+$(STAMP): pyproject.toml layers/common/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+
+run: $(STAMP)  ## the whole API on http://127.0.0.1:$${PORT:-3000}, on moto
+	$(BIN)/python -m local.server
+
+test: $(STAMP)  ## every test: unit, integration on moto, end-to-end over HTTP, template checks
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: $(STAMP)  ## regenerate docs/openapi.json from the code
+	$(BIN)/python -m local.openapi
+
+bench: $(STAMP)  ## AWS requests per endpoint, cold starts, /tasks/next cost as the table grows
+	$(BIN)/python -m scripts.bench
+
+template-check: $(STAMP) $(SAM)  ## cfn-lint and sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+build-check: $(SAM)  ## prove `sam build` works, with the runtime set to this machine's Python
+	bash scripts/build_check.sh $(SAM)
+
+build: $(SAM)
+	$(SAM) build
+
+deploy: build  ## STAGE=dev|prod
+	$(SAM) deploy --config-env $(STAGE)
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

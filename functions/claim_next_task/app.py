@@ -1,0 +1,33 @@
+"""POST /tasks/next/claim: find the next task and claim it in the same step (no race between the two)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from taskboard.http import Router, board, caller_id, lambda_handler, metrics, poll_timeout
+from taskboard.models import ClaimRequest, NextTaskResponse, parse_skills
+from taskboard.service import Search
+
+router = Router()
+
+
+@router.post("/tasks/next/claim", summary="Find and claim the next task (long poll)", tags=["work"])
+def claim_next_task(
+    body: Annotated[ClaimRequest | None, Body()] = None,
+    skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
+    tags: Annotated[str | None, Query(description="Same as skills.")] = None,
+    requires_human: Annotated[bool | None, Query()] = None,
+    timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
+) -> NextTaskResponse:
+    search = Search(parse_skills(skills, tags), requires_human)
+    agent_id = body.agent_id if body else None
+    found = board().claim_next(caller_id(router), search, agent_id, poll_timeout(timeout))
+    if found.task is not None:
+        metrics.add_metric(name="TasksClaimed", unit=MetricUnit.Count, value=1)
+    return found
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,16 @@
+"""GET /tasks/{task_id}: one task; its result only for the poster and the worker who delivered it."""
+
+from __future__ import annotations
+
+from taskboard.http import Router, board, lambda_handler, optional_caller
+from taskboard.models import Task
+
+router = Router()
+
+
+@router.get("/tasks/<task_id>", summary="Get a task", tags=["tasks"])
+def get_task(task_id: str) -> Task:
+    return board().get(task_id, optional_caller(router))
+
+
+handler = lambda_handler(router)

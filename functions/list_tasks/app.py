@@ -1,0 +1,30 @@
+"""GET /tasks: browse tasks by status and skills, a page at a time (Queries on sparse indexes; never a Scan)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from taskboard import limits
+from taskboard.http import Router, board, lambda_handler
+from taskboard.models import TaskList, parse_skills
+
+router = Router()
+
+BrowseStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled", "all"]
+
+
+@router.get("/tasks", summary="List tasks", tags=["tasks"])
+def list_tasks(
+    status: Annotated[BrowseStatus, Query(description="Which tasks; open ones oldest first, the rest newest first.")] = "open",
+    skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
+    tags: Annotated[str | None, Query(description="Same as skills.")] = None,
+    requires_human: Annotated[bool | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> TaskList:
+    return board().browse(status, parse_skills(skills, tags), limit, cursor, requires_human)
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,27 @@
+"""GET /tasks/next: the oldest task the caller can claim, waiting up to `timeout` seconds for one (long poll)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from taskboard.http import Router, board, caller_id, lambda_handler, poll_timeout
+from taskboard.models import NextTaskResponse, parse_skills
+from taskboard.service import Search
+
+router = Router()
+
+
+@router.get("/tasks/next", summary="Find the next task to work on (long poll)", tags=["work"])
+def next_task(
+    skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
+    tags: Annotated[str | None, Query(description="Same as skills.")] = None,
+    requires_human: Annotated[bool | None, Query()] = None,
+    timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
+) -> NextTaskResponse:
+    search = Search(parse_skills(skills, tags), requires_human)
+    return board().next(caller_id(router), search, poll_timeout(timeout))
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,78 @@
+"""Domain errors. Each carries its HTTP status and a stable machine code; they become responses in one place
+(taskboard.http), so no handler ever decides a status code itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BoardError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+
+class InvalidRequest(BoardError):
+    status, code = 400, "invalid_request"
+
+
+class InvalidCursor(BoardError):
+    status, code = 400, "invalid_cursor"
+
+
+class InvalidOutputSchema(BoardError):
+    status, code = 400, "invalid_output_schema"
+
+
+class Unauthorized(BoardError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(BoardError):
+    status, code = 403, "forbidden"
+
+
+class NotTheWorker(Forbidden):
+    code = "not_the_worker"
+
+
+class NotThePoster(Forbidden):
+    code = "not_the_poster"
+
+
+class OwnTask(Forbidden):
+    code = "own_task"
+
+
+class TaskNotFound(BoardError):
+    status, code = 404, "task_not_found"
+
+
+class Conflict(BoardError):
+    status, code = 409, "conflict"
+
+
+class TaskNotClaimable(Conflict):
+    code = "task_not_claimable"
+
+
+class StaleClaim(Conflict):
+    """The caller held this task's claim once, but the claim lapsed or moved on."""
+
+    code = "stale_claim"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class PayloadTooLarge(BoardError):
+    status, code = 413, "payload_too_large"
+
+
+class ResultInvalid(BoardError):
+    status, code = 422, "result_invalid"

@@ -1,0 +1,204 @@
+"""API models: what clients send and get back. These, not the table rows, are what the OpenAPI document shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from taskboard import limits
+
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def json_size(value: Any) -> int:
+    """Size of `value` as compact UTF-8 JSON: the measure every byte limit uses."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def normalize_tag(raw: str) -> str:
+    tag = raw.strip().lower()
+    if not tag or len(tag) > limits.TAG_MAX_LEN or not TAG_PATTERN.match(tag):
+        raise ValueError(
+            f"tag {raw!r} must be 1-{limits.TAG_MAX_LEN} characters of a-z, 0-9, '.', '_', '+', '-' "
+            "(starting with a letter or digit)"
+        )
+    return tag
+
+
+def _tags(value: Any) -> Any:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return value  # let pydantic report the type error
+    return list(dict.fromkeys(normalize_tag(item) for item in value))
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class CreateKeyRequest(_Request):
+    email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=limits.NAME_MAX)] | None = None
+
+
+class CreateKeyResponse(BaseModel):
+    key: str = Field(description="The API key. Shown once: only its SHA-256 is stored.")
+    id: str = Field(description="The account the key belongs to.")
+    key_id: str = Field(description="The key's own id (its first characters, safe to log).")
+    created_at: str
+
+
+class CreateTaskRequest(_Request):
+    title: Annotated[str, Field(min_length=1, max_length=limits.TITLE_MAX)]
+    description: Annotated[str, Field(max_length=limits.DESCRIPTION_MAX)] = ""
+    input: Any = Field(default=None, description=f"Any JSON for the worker, at most {limits.INPUT_MAX_BYTES} bytes.")
+    output_schema: dict[str, Any] | None = Field(
+        default=None,
+        description=f"A JSON Schema every delivered result must match; at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes, "
+        "local $refs only.",
+    )
+    tags: Annotated[list[str], BeforeValidator(_tags), Field(max_length=limits.TAGS_MAX)] = []
+    requires_human: bool = False
+    timeout_minutes: Annotated[int, Field(ge=limits.TIMEOUT_MINUTES[0], le=limits.TIMEOUT_MINUTES[1])] | None = None
+    timeout_seconds: Annotated[int, Field(ge=limits.TIMEOUT_SECONDS[0], le=limits.TIMEOUT_SECONDS[1])] | None = None
+    max_attempts: Annotated[int, Field(ge=limits.MAX_ATTEMPTS[0], le=limits.MAX_ATTEMPTS[1])] = 3
+    auto_complete_seconds: Annotated[
+        int, Field(ge=limits.AUTO_COMPLETE_SECONDS[0], le=limits.AUTO_COMPLETE_SECONDS[1])
+    ] = 86_400
+    posted_by: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
+        default=None, description="A free label for the poster (an agent name); authorization uses the key."
+    )
+
+    @field_validator("input")
+    @classmethod
+    def _input_size(cls, value: Any) -> Any:
+        if json_size(value) > limits.INPUT_MAX_BYTES:
+            raise ValueError(f"input must be at most {limits.INPUT_MAX_BYTES} bytes of JSON")
+        return value
+
+    @field_validator("output_schema")
+    @classmethod
+    def _schema_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and json_size(value) > limits.OUTPUT_SCHEMA_MAX_BYTES:
+            raise ValueError(f"output_schema must be at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes of JSON")
+        return value
+
+    @model_validator(mode="after")
+    def _one_timeout(self) -> CreateTaskRequest:
+        if self.timeout_minutes is not None and self.timeout_seconds is not None:
+            raise ValueError("give timeout_minutes or timeout_seconds, not both")
+        return self
+
+    @property
+    def timeout(self) -> int:
+        if self.timeout_seconds is not None:
+            return self.timeout_seconds
+        return (self.timeout_minutes or 60) * 60
+
+
+class ClaimRequest(_Request):
+    agent_id: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
+        default=None, description="A free label for the worker (AgentDo's agent_id); authorization uses the key."
+    )
+
+
+class WorkerRequest(_Request):
+    attempt: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The claim's attempt number; when given, the call is refused for any other attempt."
+    )
+
+
+class DeliverRequest(WorkerRequest):
+    result: Any = Field(default=None, description=f"The result, checked against output_schema; {limits.RESULT_MAX_BYTES} bytes.")
+    result_url: Annotated[str, Field(max_length=limits.URL_MAX, pattern=r"^https?://\S+$")] | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _result_size(cls, value: Any) -> Any:
+        if json_size(value) > limits.RESULT_MAX_BYTES:
+            raise ValueError(f"result must be at most {limits.RESULT_MAX_BYTES} bytes of JSON")
+        return value
+
+
+class RejectRequest(_Request):
+    reason: Annotated[str, Field(max_length=limits.REASON_MAX)] | None = None
+
+
+TaskStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled"]
+
+
+class Task(BaseModel):
+    id: str
+    title: str
+    description: str
+    input: Any
+    output_schema: dict[str, Any] | None
+    tags: list[str]
+    requires_human: bool
+    timeout_seconds: int
+    max_attempts: int
+    auto_complete_seconds: int
+    posted_by: str | None
+    poster_id: str
+    status: TaskStatus
+    attempts: int = Field(description="Claims made so far; the current claim's attempt number while claimed.")
+    claimed_by: str | None = Field(description="Account id of the current (or delivering) worker.")
+    agent_id: str | None
+    claimed_at: str | None
+    expires_at: str | None
+    delivered_at: str | None
+    auto_complete_at: str | None
+    completed_at: str | None
+    cancelled_at: str | None
+    failed_at: str | None
+    last_rejection_reason: str | None
+    result: Any = Field(default=None, description="Only for the poster and the worker; null for everyone else.")
+    result_url: str | None = Field(default=None, description="Only for the poster and the worker.")
+    created_at: str
+    updated_at: str
+
+
+class TaskList(BaseModel):
+    tasks: list[Task]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class NextTaskResponse(BaseModel):
+    task: Task | None
+    retry: bool = Field(description="True when nothing was found: call again at once (the server already waited).")
+
+
+class ResultResponse(BaseModel):
+    status: TaskStatus
+    result: Any
+    result_url: str | None
+    task: Task
+    retry: bool = Field(description="True while the task is not yet delivered or finished: call again at once.")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every endpoint."""
+
+    error: str = Field(description="What went wrong, for a person.")
+    code: str = Field(description="Stable machine-readable code, e.g. task_not_claimable.")
+    request_id: str | None = None
+    details: list[dict[str, Any]] | None = Field(default=None, description="Field errors of a bad request.")
+    validation_errors: list[str] | None = Field(default=None, description="result_invalid: each with its JSON pointer.")
+    expected_schema: dict[str, Any] | None = Field(default=None, description="result_invalid: the task's output_schema.")
+
+
+def parse_skills(*raw: str | None) -> tuple[str, ...]:
+    """Comma-separated skills (or tags) from a query string, normalized like task tags."""
+    from taskboard.errors import InvalidRequest
+
+    parts = [part for text in raw if text for part in text.split(",") if part.strip()]
+    try:
+        skills = tuple(dict.fromkeys(normalize_tag(part) for part in parts))
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
+    if len(skills) > limits.SKILLS_MAX:
+        raise InvalidRequest(f"At most {limits.SKILLS_MAX} skills or tags per search.")
+    return skills

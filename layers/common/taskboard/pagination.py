@@ -1,0 +1,30 @@
+"""Opaque cursors: the sort key of the last item a page returned, base64url-wrapped so clients don't parse it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from taskboard.errors import InvalidCursor
+
+_SORT_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f-]{36}$")
+
+
+def encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"v": 1, "k": sort_key}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The sort key a cursor continues after. Raises InvalidCursor for anything this API did not hand out."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        sort_key = payload["k"] if isinstance(payload, dict) and payload.get("v") == 1 else None
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError, KeyError):
+        sort_key = None
+    if not isinstance(sort_key, str) or not _SORT_KEY.match(sort_key):
+        raise InvalidCursor("cursor is not one this API returned; start again without it.")
+    return sort_key

@@ -1,0 +1,307 @@
+"""DynamoDB storage of tasks. The only module that knows the table's layout; every conditional write is here.
+
+One table, items grouped by task (pk = TASK#<id>):
+  sk STATE       the small mutable part (lifecycle.TaskState), written with `version = :read_version`
+  sk BODY        description, input, output_schema: written once at creation
+  sk RESULT      the current delivery; deleted when a delivery is rejected
+  sk TAG#<tag>   one listing item per tag, plus TAG#* for every task; each carries the keys of the three
+                 sparse indexes, so finding work reads only tasks of the wanted skill in the wanted state:
+    Available (avail_pk=tag, avail_sk=<claimable-from time>#<id>) while open or claimed
+    ByStatus  (status_pk=<tag>#<status>, status_sk=<created>#<id>) once delivered or finished
+    ByTag     (all_pk=tag, all_sk=<created>#<id>) always
+Every state change writes STATE and the listing items in one transaction, so an index never disagrees with
+the task for longer than a GSI's replication lag.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+from taskboard.aws import client
+from taskboard.lifecycle import LIVE_STATUSES, Status, TaskState, available_since
+
+ALL_TAG = "*"
+INDEX_AVAILABLE = "Available"
+INDEX_BY_STATUS = "ByStatus"
+INDEX_BY_TAG = "ByTag"
+_BATCH_GET_MAX = 100
+_STATE_FIELDS = {f.name: f for f in fields(TaskState)}
+
+
+class WriteConflict(Exception):
+    """The stored task changed since it was read (another request won the race): read again and re-decide."""
+
+
+@dataclass(frozen=True)
+class TaskBody:
+    description: str = ""
+    input: Any = None
+    output_schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    attempt: int
+    delivered_by: str
+    result: Any = None
+    result_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    state: TaskState
+    body: TaskBody
+    delivery: Delivery | None = None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    sort_keys: list[str]
+    more: bool
+
+
+def task_id_of(sort_key: str) -> str:
+    return sort_key.rsplit("#", 1)[1]
+
+
+# ---- item <-> domain --------------------------------------------------------------------------------------
+
+def _attr(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_attr(item) for item in value]}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _plain(attr: dict[str, Any]) -> Any:
+    (kind, value), = attr.items()
+    if kind == "N":
+        return int(value)
+    if kind == "L":
+        return [_plain(item) for item in value]
+    return value
+
+
+def _item(**values: Any) -> dict[str, Any]:
+    return {name: _attr(value) for name, value in values.items() if value is not None}
+
+
+def _key(task_id: str, sort: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": sort}}
+
+
+def state_item(state: TaskState) -> dict[str, Any]:
+    values = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values["status"] = str(state.status)
+    return {**_key(state.id, "STATE"), **_item(**values)}
+
+
+def state_from_item(item: dict[str, Any]) -> TaskState:
+    values = {name: _plain(attr) for name, attr in item.items() if name in _STATE_FIELDS}
+    values["tags"] = tuple(values.get("tags", ()))
+    values["past_workers"] = tuple(values.get("past_workers", ()))
+    values["status"] = Status(values["status"])
+    return TaskState(**values)
+
+
+def _body_item(task_id: str, body: TaskBody) -> dict[str, Any]:
+    # JSON text, not DynamoDB maps: any JSON round-trips exactly (floats included) and the size is predictable.
+    return {
+        **_key(task_id, "BODY"),
+        **_item(description=body.description, input=json.dumps(body.input), output_schema=json.dumps(body.output_schema)),
+    }
+
+
+def _body_from_item(item: dict[str, Any]) -> TaskBody:
+    return TaskBody(
+        description=item.get("description", {}).get("S", ""),
+        input=json.loads(item["input"]["S"]),
+        output_schema=json.loads(item["output_schema"]["S"]),
+    )
+
+
+def _delivery_item(task_id: str, delivery: Delivery) -> dict[str, Any]:
+    return {
+        **_key(task_id, "RESULT"),
+        **_item(
+            attempt=delivery.attempt,
+            delivered_by=delivery.delivered_by,
+            result=json.dumps(delivery.result),
+            result_url=delivery.result_url,
+        ),
+    }
+
+
+def _delivery_from_item(item: dict[str, Any]) -> Delivery:
+    return Delivery(
+        attempt=int(item["attempt"]["N"]),
+        delivered_by=item["delivered_by"]["S"],
+        result=json.loads(item["result"]["S"]),
+        result_url=item.get("result_url", {}).get("S"),
+    )
+
+
+def listing_items(state: TaskState) -> list[dict[str, Any]]:
+    """The task's listing items, one per tag and one under '*', keyed for the indexes its state belongs in."""
+    created = f"{state.created_at}#{state.id}"
+    since = available_since(state)
+    items = []
+    for tag in (*state.tags, ALL_TAG):
+        values: dict[str, Any] = {"task_id": state.id, "all_pk": tag, "all_sk": created}
+        if state.status in LIVE_STATUSES and since is not None:
+            values |= {"avail_pk": tag, "avail_sk": f"{since}#{state.id}"}
+        else:
+            values |= {"status_pk": f"{tag}#{state.status}", "status_sk": created}
+        items.append({**_key(state.id, f"TAG#{tag}"), **_item(**values)})
+    return items
+
+
+def _assemble(task_id: str, items: Iterable[dict[str, Any]]) -> StoredTask | None:
+    by_sort = {item["sk"]["S"]: item for item in items}
+    if "STATE" not in by_sort or "BODY" not in by_sort:
+        return None
+    delivery = by_sort.get("RESULT")
+    return StoredTask(
+        state=state_from_item(by_sort["STATE"]),
+        body=_body_from_item(by_sort["BODY"]),
+        delivery=_delivery_from_item(delivery) if delivery else None,
+    )
+
+
+# ---- the repository ---------------------------------------------------------------------------------------
+
+class TaskRepository:
+    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
+        self.table = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def db(self) -> Any:
+        if self._dynamodb is None:
+            self._dynamodb = client("dynamodb")
+        return self._dynamodb
+
+    def create(self, state: TaskState, body: TaskBody) -> None:
+        """Write a new task with its body and listings in one transaction (1 request)."""
+        puts = [
+            {"Put": {"TableName": self.table, "Item": state_item(state), "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table, "Item": _body_item(state.id, body)}},
+            *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(state)),
+        ]
+        self._transact(puts)
+
+    def load(self, task_id: str) -> StoredTask | None:
+        """The task with its body and current delivery: one strongly consistent Query (listings excluded)."""
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk < :listings",
+            ExpressionAttributeValues={":pk": {"S": f"TASK#{task_id}"}, ":listings": {"S": "TAG#"}},
+            ConsistentRead=True,
+        )
+        return _assemble(task_id, response["Items"])
+
+    def save(
+        self, before: TaskState, after: TaskState, *, delivery: Delivery | None = None, drop_delivery: bool = False
+    ) -> None:
+        """Write `after` only if the stored task is still `before` (same version). Raises WriteConflict.
+
+        The delivery, if any, and the listing items change in the same transaction: all or nothing."""
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": state_item(after),
+                    "ConditionExpression": "version = :read_version",
+                    "ExpressionAttributeValues": {":read_version": {"N": str(before.version)}},
+                }
+            }
+        ]
+        if delivery is not None:
+            actions.append({"Put": {"TableName": self.table, "Item": _delivery_item(after.id, delivery)}})
+        elif drop_delivery:
+            actions.append({"Delete": {"TableName": self.table, "Key": _key(after.id, "RESULT")}})
+        if listing_items(before) != listing_items(after):
+            actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
+        self._transact(actions)
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException as error:
+            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise WriteConflict() from error
+            raise
+
+    def listing_page(
+        self,
+        index: str,
+        partition: str,
+        *,
+        limit: int,
+        ascending: bool,
+        after: str | None = None,
+        not_after: str | None = None,
+        later_than: str | None = None,
+    ) -> ListingPage:
+        """Sort keys of one index partition, in order, strictly past the cursor `after`.
+
+        `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired)."""
+        pk_name, sk_name = {
+            INDEX_AVAILABLE: ("avail_pk", "avail_sk"),
+            INDEX_BY_STATUS: ("status_pk", "status_sk"),
+            INDEX_BY_TAG: ("all_pk", "all_sk"),
+        }[index]
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        low = max(filter(None, (later_than, after if ascending else None)), default=None)
+        high = min(filter(None, (not_after, None if ascending else after)), default=None)
+        condition = "#pk = :pk"
+        if low is not None and high is not None:
+            condition += " AND #sk BETWEEN :low AND :high"
+            values |= {":low": {"S": low}, ":high": {"S": high}}
+        elif low is not None:
+            condition += " AND #sk >= :low"
+            values[":low"] = {"S": low}
+        elif high is not None:
+            condition += " AND #sk <= :high"
+            values[":high"] = {"S": high}
+        response = self.db.query(
+            TableName=self.table,
+            IndexName=index,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames={"#pk": pk_name, "#sk": sk_name},
+            ExpressionAttributeValues=values,
+            ScanIndexForward=ascending,
+            Limit=limit + 2,  # bounds are inclusive: room for the cursor item and `later_than` itself
+        )
+        keys = [item[sk_name]["S"] for item in response["Items"]]
+        excluded = {after, later_than}
+        keys = [key for key in keys if key not in excluded]
+        return ListingPage(sort_keys=keys[:limit], more=len(keys) > limit or "LastEvaluatedKey" in response)
+
+    def load_many(self, task_ids: list[str]) -> dict[str, StoredTask]:
+        """State and body of each task (no delivery), in BatchGetItem requests of at most 100 keys."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        keys = [_key(task_id, sort) for task_id in dict.fromkeys(task_ids) for sort in ("STATE", "BODY")]
+        for chunk in _chunks(keys, _BATCH_GET_MAX):
+            request: dict[str, Any] = {self.table: {"Keys": chunk}}
+            while request:
+                response = self.db.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table, []):
+                    found.setdefault(item["pk"]["S"].removeprefix("TASK#"), []).append(item)
+                request = response.get("UnprocessedKeys") or {}
+        tasks = {task_id: _assemble(task_id, items) for task_id, items in found.items()}
+        return {task_id: task for task_id, task in tasks.items() if task is not None}
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

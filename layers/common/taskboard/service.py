@@ -1,0 +1,344 @@
+"""The task board's use cases: what each endpoint does, in domain terms. No HTTP here, no boto3."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from taskboard import lifecycle
+from taskboard.clock import Clock, to_iso, utc_now
+from taskboard.errors import (
+    Conflict,
+    InvalidRequest,
+    NotThePoster,
+    OwnTask,
+    ResultInvalid,
+    StaleClaim,
+    TaskNotFound,
+)
+from taskboard.lifecycle import Status, TaskState
+from taskboard.limits import PAGE_MAX_BYTES
+from taskboard.models import (
+    CreateTaskRequest,
+    DeliverRequest,
+    NextTaskResponse,
+    ResultResponse,
+    Task,
+    TaskList,
+    json_size,
+)
+from taskboard.pagination import decode_cursor, encode_cursor
+from taskboard.repository import (
+    ALL_TAG,
+    INDEX_AVAILABLE,
+    INDEX_BY_STATUS,
+    INDEX_BY_TAG,
+    Delivery,
+    StoredTask,
+    TaskBody,
+    TaskRepository,
+    WriteConflict,
+    task_id_of,
+)
+from taskboard.schema_check import check_output_schema, result_errors
+
+# A transition re-reads and re-decides when another request changed the task in between; past this many
+# lost races in a row the caller gets 409 and may retry.
+_MAX_RACES = 5
+# /tasks/next looks at most this many candidates per read of the index, and this many pages per read.
+_CANDIDATES_PER_PAGE = 25
+_PAGES_PER_SEARCH = 4
+# claim_next tries this many candidates before it reports nothing found for this round.
+_CLAIM_TRIES = 5
+WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
+BROWSE_STATUSES = ("open", "claimed", "delivered", "completed", "failed", "cancelled", "all")
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a worker looks for: tasks carrying any of `skills` (any task when empty)."""
+
+    skills: tuple[str, ...] = ()
+    requires_human: bool | None = None
+
+
+class TaskBoard:
+    def __init__(
+        self,
+        tasks: TaskRepository,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.tasks = tasks
+        self.clock = clock
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.poll_interval = poll_interval
+
+    # ---- posting and reading ------------------------------------------------------------------------------
+
+    def post(self, caller: str, request: CreateTaskRequest) -> Task:
+        if request.output_schema is not None:
+            check_output_schema(request.output_schema)
+        now = self.clock()
+        state = TaskState(
+            id=str(uuid.uuid4()),
+            title=request.title,
+            poster_id=caller,
+            created_at=to_iso(now),
+            updated_at=to_iso(now),
+            tags=tuple(request.tags),
+            requires_human=request.requires_human,
+            timeout_seconds=request.timeout,
+            max_attempts=request.max_attempts,
+            auto_complete_seconds=request.auto_complete_seconds,
+            posted_by=request.posted_by,
+            has_output_schema=request.output_schema is not None,
+        )
+        body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
+        self.tasks.create(state, body)
+        return self._view(StoredTask(state, body), caller, now)
+
+    def get(self, task_id: str, caller: str | None) -> Task:
+        return self._view(self._load(task_id), caller, self.clock())
+
+    def browse(
+        self, status: str, skills: tuple[str, ...], limit: int, cursor: str | None, requires_human: bool | None
+    ) -> TaskList:
+        """One page of tasks in `status` with any of `skills`; a page may hold fewer than `limit` tasks."""
+        after = decode_cursor(cursor)
+        now = self.clock()
+        partitions = skills or (ALL_TAG,)
+        if status in ("open", "claimed"):
+            bound = {"not_after": to_iso(now)} if status == "open" else {"later_than": to_iso(now)}
+            keys, more = self._merged(INDEX_AVAILABLE, partitions, limit, True, after, **bound)
+        elif status == "all":
+            keys, more = self._merged(INDEX_BY_TAG, partitions, limit, False, after)
+        else:
+            keys, more = self._merged(INDEX_BY_STATUS, tuple(f"{p}#{status}" for p in partitions), limit, False, after)
+        stored = self.tasks.load_many([task_id_of(key) for key in keys])
+        page: list[Task] = []
+        size = 0
+        for position, key in enumerate(keys):
+            task = stored.get(task_id_of(key))
+            if task is None:
+                continue
+            view = self._view(task, None, now)
+            if (status != "all" and view.status != status) or (
+                requires_human is not None and view.requires_human != requires_human
+            ):
+                continue  # a claim lapsed since the index was written: it is listed under its real status
+            size += json_size(view.model_dump(mode="json"))
+            if page and size > PAGE_MAX_BYTES:
+                keys, more = keys[:position], True
+                break
+            page.append(view)
+        next_cursor = encode_cursor(keys[-1]) if more and keys else None
+        return TaskList(tasks=page, next_cursor=next_cursor)
+
+    # ---- finding and claiming work -------------------------------------------------------------------------
+
+    def next(self, caller: str, search: Search, timeout: float) -> NextTaskResponse:
+        """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear."""
+        found = self._poll(lambda: next(self._claimable(caller, search), None), timeout)
+        now = self.clock()
+        return NextTaskResponse(task=self._view(found, caller, now) if found else None, retry=found is None)
+
+    def claim_next(self, caller: str, search: Search, agent_id: str | None, timeout: float) -> NextTaskResponse:
+        """Find and claim in one call: a lost race for one candidate moves on to the next."""
+
+        def attempt() -> Task | None:
+            for tries, candidate in enumerate(self._claimable(caller, search)):
+                if tries >= _CLAIM_TRIES:
+                    return None
+                try:
+                    return self.claim(candidate.state.id, caller, agent_id)
+                except (Conflict, OwnTask, TaskNotFound):  # lost the race for it: try the next one
+                    continue
+            return None
+
+        claimed = self._poll(attempt, timeout)
+        return NextTaskResponse(task=claimed, retry=claimed is None)
+
+    def claim(self, task_id: str, caller: str, agent_id: str | None) -> Task:
+        return self._transition(task_id, caller, lambda s, now: lifecycle.claim(s, caller, now, agent_id))
+
+    def heartbeat(self, task_id: str, caller: str, attempt: int | None) -> Task:
+        return self._transition(task_id, caller, lambda s, now: lifecycle.heartbeat(s, caller, now, attempt))
+
+    def release(self, task_id: str, caller: str, attempt: int | None) -> Task:
+        return self._transition(task_id, caller, lambda s, now: lifecycle.release(s, caller, now, attempt))
+
+    def deliver(self, task_id: str, caller: str, request: DeliverRequest) -> Task:
+        """Check the result against the task's output_schema, then record it for the current claim only."""
+        delivered = "result" in request.model_fields_set and request.result is not None
+        if not delivered and request.result_url is None:
+            raise InvalidRequest("Deliver a `result`, a `result_url`, or both.")
+        for _ in range(_MAX_RACES):
+            stored, now = self._load(task_id), self.clock()
+            lifecycle.check_worker(stored.state, caller, now, request.attempt)  # 403/409 before any 422
+            schema = stored.body.output_schema
+            if schema is not None:
+                errors = result_errors(schema, request.result)
+                if errors:
+                    raise ResultInvalid(
+                        "Result does not match the required output_schema",
+                        validation_errors=errors,
+                        expected_schema=schema,
+                    )
+            after = lifecycle.deliver(stored.state, caller, now, request.attempt)
+            delivery = Delivery(after.attempts, caller, request.result, request.result_url)
+            try:
+                self.tasks.save(stored.state, after, delivery=delivery)
+            except WriteConflict:
+                continue
+            return self._view(StoredTask(after, stored.body, delivery), caller, now)
+        raise StaleClaim("The task changed while delivering; read it again.")
+
+    # ---- the poster's side ---------------------------------------------------------------------------------
+
+    def result(self, task_id: str, caller: str, timeout: float) -> ResultResponse:
+        """The poster waits (up to `timeout` seconds) for a delivery or an end."""
+        first = self._load(task_id)
+        lifecycle.check_poster(first.state, caller)
+
+        def finished() -> StoredTask | None:
+            stored = self._load(task_id)
+            settled = lifecycle.settle(stored.state, self.clock())
+            return stored if settled.status not in WAITING_FOR_RESULT else None
+
+        stored = self._poll(finished, timeout) or self._load(task_id)
+        task = self._view(stored, caller, self.clock())
+        return ResultResponse(
+            status=task.status,
+            result=task.result,
+            result_url=task.result_url,
+            task=task,
+            retry=Status(task.status) in WAITING_FOR_RESULT,
+        )
+
+    def complete(self, task_id: str, caller: str) -> Task:
+        return self._transition(task_id, caller, lambda s, now: lifecycle.complete(s, caller, now))
+
+    def reject(self, task_id: str, caller: str, reason: str | None) -> Task:
+        return self._transition(task_id, caller, lambda s, now: lifecycle.reject(s, caller, now, reason), drop=True)
+
+    def cancel(self, task_id: str, caller: str) -> Task:
+        return self._transition(task_id, caller, lambda s, now: lifecycle.cancel(s, caller, now))
+
+    # ---- mechanics -----------------------------------------------------------------------------------------
+
+    def _load(self, task_id: str) -> StoredTask:
+        stored = self.tasks.load(task_id) if _is_task_id(task_id) else None
+        if stored is None:
+            raise TaskNotFound(f"No task with id {task_id!r}.")
+        return stored
+
+    def _transition(
+        self, task_id: str, caller: str, decide: Callable[[TaskState, datetime], TaskState], drop: bool = False
+    ) -> Task:
+        """Read, decide with a pure lifecycle rule, write if nobody changed the task meanwhile; else re-decide."""
+        for _ in range(_MAX_RACES):
+            stored, now = self._load(task_id), self.clock()
+            after = decide(stored.state, now)
+            try:
+                self.tasks.save(stored.state, after, drop_delivery=drop and stored.delivery is not None)
+            except WriteConflict:
+                continue
+            delivery = None if drop else stored.delivery
+            return self._view(StoredTask(after, stored.body, delivery), caller, now)
+        raise Conflict("The task is changing too fast; try again.")
+
+    def _claimable(self, caller: str, search: Search) -> Iterator[StoredTask]:
+        """Tasks the caller could claim now, oldest first: open, not its own, not one it already attempted."""
+        now = self.clock()
+        after = None
+        for _ in range(_PAGES_PER_SEARCH):
+            keys, more = self._merged(
+                INDEX_AVAILABLE, search.skills or (ALL_TAG,), _CANDIDATES_PER_PAGE, True, after, not_after=to_iso(now)
+            )
+            stored = self.tasks.load_many([task_id_of(key) for key in keys])
+            for key in keys:
+                task = stored.get(task_id_of(key))
+                if task is None:
+                    continue
+                state = lifecycle.settle(task.state, now)
+                if (
+                    state.status is Status.OPEN
+                    and state.poster_id != caller
+                    and caller not in state.past_workers
+                    and (search.requires_human is None or state.requires_human == search.requires_human)
+                ):
+                    yield task
+            if not more or not keys:
+                return
+            after = keys[-1]
+
+    def _merged(
+        self, index: str, partitions: tuple[str, ...], limit: int, ascending: bool, after: str | None, **bounds: Any
+    ) -> tuple[list[str], bool]:
+        """One page over several index partitions (any-of skills), merged by sort key, each task once."""
+        pages = [self.tasks.listing_page(index, p, limit=limit, ascending=ascending, after=after, **bounds) for p in partitions]
+        keys = sorted({key for page in pages for key in page.sort_keys}, reverse=not ascending)
+        more = any(page.more for page in pages) or len(keys) > limit
+        return keys[:limit], more
+
+    def _poll(self, attempt: Callable[[], Any], timeout: float) -> Any:
+        """Call `attempt` now and then every poll_interval until it returns something or `timeout` runs out."""
+        deadline = self.monotonic() + timeout
+        while True:
+            found = attempt()
+            if found is not None or self.monotonic() + self.poll_interval > deadline:
+                return found
+            self.sleep(self.poll_interval)
+
+    def _view(self, stored: StoredTask, caller: str | None, now: datetime) -> Task:
+        state = lifecycle.settle(stored.state, now)
+        delivery = stored.delivery
+        visible = delivery is not None and caller is not None and caller in (state.poster_id, delivery.delivered_by)
+        return Task(
+            id=state.id,
+            title=state.title,
+            description=stored.body.description,
+            input=stored.body.input,
+            output_schema=stored.body.output_schema,
+            tags=list(state.tags),
+            requires_human=state.requires_human,
+            timeout_seconds=state.timeout_seconds,
+            max_attempts=state.max_attempts,
+            auto_complete_seconds=state.auto_complete_seconds,
+            posted_by=state.posted_by,
+            poster_id=state.poster_id,
+            status=state.status.value,
+            attempts=state.attempts,
+            claimed_by=state.claimed_by,
+            agent_id=state.agent_id,
+            claimed_at=state.claimed_at,
+            expires_at=state.expires_at,
+            delivered_at=state.delivered_at,
+            auto_complete_at=state.auto_complete_at,
+            completed_at=state.completed_at,
+            cancelled_at=state.cancelled_at,
+            failed_at=state.failed_at,
+            last_rejection_reason=state.last_rejection_reason,
+            result=delivery.result if visible and delivery else None,
+            result_url=delivery.result_url if visible and delivery else None,
+            created_at=state.created_at,
+            updated_at=state.updated_at,
+        )
+
+
+def _is_task_id(task_id: str) -> bool:
+    try:
+        return str(uuid.UUID(task_id)) == task_id
+    except ValueError:
+        return False
+
+
+__all__ = ["BROWSE_STATUSES", "NotThePoster", "Search", "TaskBoard"]

@@ -1,0 +1,101 @@
+"""`make run`: the API on http://127.0.0.1:3000 (PORT overrides), every route of template.yaml, on moto.
+
+No AWS account and no Docker: the handlers run in this process, each request as the proxy event API Gateway
+would send. GET /openapi.json serves the API description."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local.stack import Stack
+
+
+def make_handler(stack: Stack, openapi: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "AgentTaskBoardLocal/1.0"
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            if self.command == "GET" and url.path == "/openapi.json":
+                self._send(200, {"Content-Type": "application/json"}, openapi)
+                return
+            headers = {name: value for name, value in self.headers.items()}
+            response = stack.invoke(
+                self.command, url.path, headers=headers, query=url.query, body=body, source_ip=self.client_address[0]
+            )
+            self._send(response.status, response.headers, response.body)
+
+        def _send(self, status: int, headers: dict[str, str], text: str) -> None:
+            payload = text.encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if os.environ.get("QUIET") != "1":
+                sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    return Handler
+
+
+class LocalServer:
+    """The HTTP server around a started Stack; `serve_in_thread` is what the end-to-end tests use."""
+
+    def __init__(self, stack: Stack, host: str = "127.0.0.1", port: int = 3000) -> None:
+        from local.openapi import render
+
+        self.stack = stack
+        self.httpd = ThreadingHTTPServer((host, port), make_handler(stack, render()))
+        self.httpd.daemon_threads = True
+        self.url = f"http://{host}:{self.httpd.server_address[1]}"
+
+    def serve_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.httpd.serve_forever, name="local-api", daemon=True)
+        thread.start()
+        return thread
+
+    def shutdown(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    with Stack() as stack:
+        server = LocalServer(stack, os.environ.get("HOST", "127.0.0.1"), port)
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+        routes = "\n".join(f"  {r.method:6} {r.path}" for r in sorted(stack.routes, key=lambda r: (r.path, r.method)))
+        print(
+            f"Agent Task Board (local, on moto) at {server.url}\n{routes}\n  GET    /openapi.json\n\n"
+            f"Try:\n  curl -s -X POST {server.url}/keys -H 'Content-Type: application/json' -d '{{}}'\n"
+            "Ctrl-C stops it.",
+            flush=True,
+        )
+        try:
+            server.httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.httpd.server_close()
+            print("\nstopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,282 @@
+"""The whole API in one process: moto for AWS, template.yaml's handlers for the endpoints.
+
+`Stack.invoke` turns an HTTP request into the API Gateway REST proxy event that API Gateway would send, calls
+the function the template routes it to, and returns the proxy response: the handler cannot tell the
+difference. The HTTP server (local/server.py) and the tests both go through it."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from local.template import (
+    ROOT,
+    FunctionRoute,
+    function_routes,
+    load_template,
+    parameter_defaults,
+    resolve,
+    tables,
+)
+
+LAYER = ROOT / "layers" / "common"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STAGE = "local"
+
+# Settings of the local stack that differ from the deployed one, and why.
+LOCAL_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+    "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would drown the log
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@dataclass
+class ProxyResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body) if self.body else None
+
+
+class LambdaContext:
+    """What a handler reads from its context object."""
+
+    def __init__(self, route: FunctionRoute) -> None:
+        self.function_name = route.logical_id
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{route.logical_id}"
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{route.logical_id}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + route.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _serialize_aws_calls() -> None:
+    """DynamoDB applies each request atomically; moto, called from many threads, does not. Serializing every
+    mocked AWS call restores that guarantee (and only that: long polls sleep outside AWS calls)."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber, "_serialized", False):
+        return
+    lock = threading.RLock()
+    original = BotocoreStubber.__call__
+
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    BotocoreStubber.__call__ = locked  # type: ignore[method-assign]
+    BotocoreStubber._serialized = True  # type: ignore[attr-defined]
+
+
+class Stack:
+    """moto + the template's tables + the template's handlers. Use as a context manager."""
+
+    def __init__(self, environment: dict[str, str] | None = None) -> None:
+        self.template = load_template()
+        self.routes = function_routes(self.template)
+        self.extra_environment = environment or {}
+        self._modules: dict[str, ModuleType] = {}
+        self._mock: Any = None
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        os.environ.update(_FAKE_CREDENTIALS)
+        from moto import mock_aws
+
+        _serialize_aws_calls()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        import boto3
+
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        names = parameter_defaults(self.template) | {"Stage": STAGE}
+        for logical_id, args in tables(self.template).items():
+            dynamodb.create_table(**args)
+            names[logical_id] = args["TableName"]
+        environment: dict[str, str] = {}
+        for route in self.routes:
+            environment |= {key: resolve(value, names) for key, value in route.environment.items()}
+        os.environ.update(environment | LOCAL_ENVIRONMENT | self.extra_environment)
+        if str(LAYER) not in sys.path:
+            sys.path.insert(0, str(LAYER))
+        self._forget_cached_clients()
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._forget_cached_clients()
+
+    @staticmethod
+    def _forget_cached_clients() -> None:
+        """Handlers keep clients and settings per container; a new stack is a new container."""
+        if "taskboard.http" in sys.modules:
+            from taskboard import aws, http, settings
+
+            aws.reset_clients()
+            http.board.cache_clear()
+            http.keys.cache_clear()
+            settings.get_settings.cache_clear()
+
+    # ---- routing ----
+
+    def module(self, route: FunctionRoute) -> ModuleType:
+        """The function's handler module, imported once from its CodeUri like Lambda does."""
+        if route.logical_id not in self._modules:
+            module_name, _ = route.handler.rsplit(".", 1)
+            path = route.code_uri / f"{module_name}.py"
+            spec = importlib.util.spec_from_file_location(f"functions.{route.code_uri.name}.{module_name}", path)
+            assert spec and spec.loader, path
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[route.logical_id] = module
+        return self._modules[route.logical_id]
+
+    def match(self, method: str, path: str) -> tuple[FunctionRoute, dict[str, str]] | None:
+        """The route API Gateway would pick: literal segments win over {parameters}."""
+        parts = [part for part in path.split("/") if part]
+        best: tuple[tuple[int, ...], FunctionRoute, dict[str, str]] | None = None
+        for route in self.routes:
+            if route.method != method or len(route.segments) != len(parts):
+                continue
+            params: dict[str, str] = {}
+            rank = []
+            for pattern, part in zip(route.segments, parts, strict=True):
+                if pattern.startswith("{") and pattern.endswith("}"):
+                    params[pattern[1:-1]] = part
+                    rank.append(1)
+                elif pattern == part:
+                    rank.append(0)
+                else:
+                    break
+            else:
+                if best is None or tuple(rank) < best[0]:
+                    best = (tuple(rank), route, params)
+        return (best[1], best[2]) if best else None
+
+    def allowed_methods(self, path: str) -> list[str]:
+        return sorted({route.method for route in self.routes if self.match(route.method, path)})
+
+    def invoke(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        query: str = "",
+        body: bytes | str | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> ProxyResponse:
+        method = method.upper()
+        found = self.match(method, path)
+        if found is None:
+            code, message = (405, "Method not allowed") if self.allowed_methods(path) else (404, "No such endpoint.")
+            import json
+
+            error = {"error": message, "code": "method_not_allowed" if code == 405 else "not_found"}
+            return ProxyResponse(code, {"Content-Type": "application/json"}, json.dumps(error))
+        route, params = found
+        event = build_event(route, path, params, headers or {}, query, body, source_ip)
+        result = self.module(route).handler(event, LambdaContext(route))
+        response_headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name] = ", ".join(values)
+        text = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            text = base64.b64decode(text).decode()
+        return ProxyResponse(int(result["statusCode"]), response_headers, text)
+
+
+def build_event(
+    route: FunctionRoute,
+    path: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    query: str,
+    body: bytes | str | None,
+    source_ip: str,
+) -> dict[str, Any]:
+    """An API Gateway REST API proxy event (payload format 1.0), as API Gateway builds it."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in pairs:
+        multi_query.setdefault(name, []).append(value)
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers.items():
+        multi_headers.setdefault(name, []).append(value)
+    if isinstance(body, bytes):
+        try:
+            text: str | None = body.decode()
+            encoded = False
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+    else:
+        text, encoded = body, False
+    if not text:
+        text = None  # API Gateway sends null, not "", for an empty body
+    now = time.time()
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": route.method,
+        "headers": dict(headers) or None,
+        "multiValueHeaders": multi_headers or None,
+        # API Gateway keeps the last value of a repeated parameter here, all of them below.
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "httpMethod": route.method,
+            "extendedRequestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{STAGE}{path}",
+            "accountId": ACCOUNT,
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", headers.get("user-agent"))},
+            "domainName": "localhost",
+            "apiId": "local",
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }

@@ -1,0 +1,50 @@
+"""Fixtures shared by the integration and end-to-end tests. Unit tests need none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.stack import Stack
+from tests.support import Agent, Api, FrozenClock
+
+# Long polls in tests re-read every 0.1 s, so a 1 s poll is 10 reads and finishes quickly.
+TEST_ENVIRONMENT = {"POLL_INTERVAL_SECONDS": "0.1"}
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    """A fresh moto backend with the template's tables, and the template's handlers."""
+    with Stack(environment=TEST_ENVIRONMENT) as started:
+        yield started
+
+
+@pytest.fixture
+def api(stack: Stack) -> Api:
+    return Api(stack)
+
+
+@pytest.fixture
+def clock(stack: Stack) -> FrozenClock:
+    """Puts the board's clock under the test's control (for expiry without waiting)."""
+    from taskboard.http import board
+
+    frozen = FrozenClock()
+    board().clock = frozen
+    return frozen
+
+
+@pytest.fixture
+def poster(api: Api) -> Agent:
+    return api.new_agent(name="poster")
+
+
+@pytest.fixture
+def worker(api: Api) -> Agent:
+    return api.new_agent(name="worker")
+
+
+@pytest.fixture
+def other(api: Api) -> Agent:
+    return api.new_agent(name="someone else")
