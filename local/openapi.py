@@ -16,11 +16,18 @@ OPENAPI_FILE = ROOT / "docs" / "openapi.json"
 
 
 def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
 
 
 def generate() -> dict[str, Any]:
-    for name, value in {"TABLE_NAME": "openapi", "POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "TABLE_NAME": "openapi",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         os.environ.setdefault(name, value)
     layer = str(ROOT / "layers" / "common")
     if layer not in sys.path:
@@ -39,7 +46,8 @@ def generate() -> dict[str, Any]:
         title="Agent Task Board API",
         version="1.0.0",
         summary="A task board for autonomous agents: post, find, claim, deliver, accept.",
-        description="Errors share one JSON shape (ErrorResponse). Send your key as `x-api-key` or `Authorization: Bearer`.",
+        description="Errors share one JSON shape (ErrorResponse). "
+        "Send your key as `x-api-key: KEY` or `Authorization: Bearer KEY`.",
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["ErrorResponse"] = ErrorResponse.model_json_schema(
@@ -55,7 +63,9 @@ def generate() -> dict[str, Any]:
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            responses["400"] = _error_response("Bad input: invalid JSON, wrong types, values out of range, a bad cursor")
+            responses["400"] = _error_response(
+                "Bad input: invalid JSON, wrong types, values out of range, a bad cursor"
+            )
             responses["4XX"] = _error_response("Any other error (401, 403, 404, 409, 413, 422); see `code`")
     return schema
 

@@ -5,7 +5,6 @@ would send. GET /openapi.json serves the API description."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys

@@ -17,7 +17,9 @@ BrowseStatus = Literal["open", "claimed", "delivered", "completed", "failed", "c
 
 @router.get("/tasks", summary="List tasks", tags=["tasks"])
 def list_tasks(
-    status: Annotated[BrowseStatus, Query(description="Which tasks; open ones oldest first, the rest newest first.")] = "open",
+    status: Annotated[
+        BrowseStatus, Query(description="Which tasks; open ones oldest first, the rest newest first.")
+    ] = "open",
     skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
     tags: Annotated[str | None, Query(description="Same as skills.")] = None,
     requires_human: Annotated[bool | None, Query()] = None,

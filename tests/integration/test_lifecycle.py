@@ -5,11 +5,17 @@ from __future__ import annotations
 from tests.support import QUICKSTART_SCHEMA, Agent, Api, FrozenClock
 
 
-def test_agentdo_quickstart_post_claim_bad_delivery_good_delivery_complete(api: Api, poster: Agent, worker: Agent) -> None:
+def test_agentdo_quickstart_post_claim_bad_delivery_good_delivery_complete(
+    api: Api, poster: Agent, worker: Agent
+) -> None:
     # Given a task with an output_schema
     task = api.post_task(
-        poster, title="Scrape LA zip codes", input={"region": "LA"}, output_schema=QUICKSTART_SCHEMA,
-        tags=["data", "scraping"], timeout_minutes=30,
+        poster,
+        title="Scrape LA zip codes",
+        input={"region": "LA"},
+        output_schema=QUICKSTART_SCHEMA,
+        tags=["data", "scraping"],
+        timeout_minutes=30,
     )
     assert task["status"] == "open" and task["timeout_seconds"] == 1800
 

@@ -73,11 +73,17 @@ def make_app(router: Router) -> APIGatewayRestResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response:
         details = [
-            {"location": ".".join(str(part) for part in item.get("loc", ())), "message": item.get("msg", ""), "type": item.get("type")}
+            {
+                "location": ".".join(str(part) for part in item.get("loc", ())),
+                "message": item.get("msg", ""),
+                "type": item.get("type"),
+            }
             for item in error.errors()
         ]
         if any(item["type"] == "json_invalid" for item in details):
-            return error_response(400, "invalid_json", "Request body is not valid JSON.", _request_id(app), details=details)
+            return error_response(
+                400, "invalid_json", "Request body is not valid JSON.", _request_id(app), details=details
+            )
         summary = "; ".join(f"{item['location']}: {item['message']}" for item in details[:5])
         return error_response(400, "invalid_request", f"Invalid request: {summary}", _request_id(app), details=details)
 
@@ -105,7 +111,9 @@ def _as_json_request(event: dict[str, Any]) -> dict[str, Any] | None:
         return {
             "statusCode": 413,
             "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"error": f"Request body is larger than {BODY_MAX_BYTES} bytes.", "code": "payload_too_large"}),
+            "body": json.dumps(
+                {"error": f"Request body is larger than {BODY_MAX_BYTES} bytes.", "code": "payload_too_large"}
+            ),
         }
     for field in ("headers", "multiValueHeaders"):
         headers = {k: v for k, v in (event.get(field) or {}).items() if k.lower() != "content-type"}
@@ -141,7 +149,9 @@ def caller_id(router: Router) -> str:
     """The caller's account id. Raises Unauthorized (401) without a valid key."""
     caller = optional_caller(router)
     if caller is None:
-        raise Unauthorized("Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one).")
+        raise Unauthorized(
+            "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
+        )
     return caller
 
 

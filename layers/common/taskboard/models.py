@@ -112,7 +112,9 @@ class WorkerRequest(_Request):
 
 
 class DeliverRequest(WorkerRequest):
-    result: Any = Field(default=None, description=f"The result, checked against output_schema; {limits.RESULT_MAX_BYTES} bytes.")
+    result: Any = Field(
+        default=None, description=f"The result, checked against output_schema; {limits.RESULT_MAX_BYTES} bytes."
+    )
     result_url: Annotated[str, Field(max_length=limits.URL_MAX, pattern=r"^https?://\S+$")] | None = None
 
     @field_validator("result")
@@ -187,7 +189,9 @@ class ErrorResponse(BaseModel):
     request_id: str | None = None
     details: list[dict[str, Any]] | None = Field(default=None, description="Field errors of a bad request.")
     validation_errors: list[str] | None = Field(default=None, description="result_invalid: each with its JSON pointer.")
-    expected_schema: dict[str, Any] | None = Field(default=None, description="result_invalid: the task's output_schema.")
+    expected_schema: dict[str, Any] | None = Field(
+        default=None, description="result_invalid: the task's output_schema."
+    )
 
 
 def parse_skills(*raw: str | None) -> tuple[str, ...]:

@@ -69,6 +69,7 @@ def task_id_of(sort_key: str) -> str:
 
 # ---- item <-> domain --------------------------------------------------------------------------------------
 
+
 def _attr(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"BOOL": value}
@@ -82,7 +83,7 @@ def _attr(value: Any) -> dict[str, Any]:
 
 
 def _plain(attr: dict[str, Any]) -> Any:
-    (kind, value), = attr.items()
+    ((kind, value),) = attr.items()
     if kind == "N":
         return int(value)
     if kind == "L":
@@ -116,7 +117,9 @@ def _body_item(task_id: str, body: TaskBody) -> dict[str, Any]:
     # JSON text, not DynamoDB maps: any JSON round-trips exactly (floats included) and the size is predictable.
     return {
         **_key(task_id, "BODY"),
-        **_item(description=body.description, input=json.dumps(body.input), output_schema=json.dumps(body.output_schema)),
+        **_item(
+            description=body.description, input=json.dumps(body.input), output_schema=json.dumps(body.output_schema)
+        ),
     }
 
 
@@ -178,6 +181,7 @@ def _assemble(task_id: str, items: Iterable[dict[str, Any]]) -> StoredTask | Non
 
 # ---- the repository ---------------------------------------------------------------------------------------
 
+
 class TaskRepository:
     def __init__(self, table_name: str, dynamodb: Any = None) -> None:
         self.table = table_name
@@ -192,7 +196,13 @@ class TaskRepository:
     def create(self, state: TaskState, body: TaskBody) -> None:
         """Write a new task with its body and listings in one transaction (1 request)."""
         puts = [
-            {"Put": {"TableName": self.table, "Item": state_item(state), "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": state_item(state),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
             {"Put": {"TableName": self.table, "Item": _body_item(state.id, body)}},
             *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(state)),
         ]
@@ -273,11 +283,12 @@ class TaskRepository:
         elif high is not None:
             condition += " AND #sk <= :high"
             values[":high"] = {"S": high}
+        names = {"#pk": pk_name} | ({"#sk": sk_name} if "#sk" in condition else {})
         response = self.db.query(
             TableName=self.table,
             IndexName=index,
             KeyConditionExpression=condition,
-            ExpressionAttributeNames={"#pk": pk_name, "#sk": sk_name},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ScanIndexForward=ascending,
             Limit=limit + 2,  # bounds are inclusive: room for the cursor item and `later_than` itself

@@ -18,7 +18,7 @@ def _local_only_registry() -> Any:
     from referencing.exceptions import NoSuchResource
 
     def refuse(uri: str) -> Any:
-        raise NoSuchResource(ref=uri)
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
     return Registry(retrieve=refuse)  # type: ignore[call-arg]
 
@@ -50,7 +50,9 @@ def check_output_schema(schema: dict[str, Any]) -> None:
         validator_for(schema).check_schema(schema)
     except SchemaError as error:
         pointer = "/" + "/".join(str(part) for part in error.path) if error.path else ""
-        raise InvalidOutputSchema(f"output_schema is not a valid JSON Schema: {pointer} {error.message}".strip()) from None
+        raise InvalidOutputSchema(
+            f"output_schema is not a valid JSON Schema: {pointer} {error.message}".strip()
+        ) from None
     except RecursionError:
         raise InvalidOutputSchema("output_schema is nested too deeply.") from None
 

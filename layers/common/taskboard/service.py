@@ -284,7 +284,10 @@ class TaskBoard:
         self, index: str, partitions: tuple[str, ...], limit: int, ascending: bool, after: str | None, **bounds: Any
     ) -> tuple[list[str], bool]:
         """One page over several index partitions (any-of skills), merged by sort key, each task once."""
-        pages = [self.tasks.listing_page(index, p, limit=limit, ascending=ascending, after=after, **bounds) for p in partitions]
+        pages = [
+            self.tasks.listing_page(index, p, limit=limit, ascending=ascending, after=after, **bounds)
+            for p in partitions
+        ]
         keys = sorted({key for page in pages for key in page.sort_keys}, reverse=not ascending)
         more = any(page.more for page in pages) or len(keys) > limit
         return keys[:limit], more
