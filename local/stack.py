@@ -188,9 +188,6 @@ class Stack:
                     best = (tuple(rank), route, params)
         return (best[1], best[2]) if best else None
 
-    def allowed_methods(self, path: str) -> list[str]:
-        return sorted({route.method for route in self.routes if self.match(route.method, path)})
-
     def invoke(
         self,
         method: str,
@@ -204,11 +201,11 @@ class Stack:
         method = method.upper()
         found = self.match(method, path)
         if found is None:
-            code, message = (405, "Method not allowed") if self.allowed_methods(path) else (404, "No such endpoint.")
+            # As the template's MISSING_AUTHENTICATION_TOKEN gateway response answers an unknown path or method.
             import json
 
-            error = {"error": message, "code": "method_not_allowed" if code == 405 else "not_found"}
-            return ProxyResponse(code, {"Content-Type": "application/json"}, json.dumps(error))
+            error = {"error": "No such endpoint.", "code": "not_found", "request_id": str(uuid.uuid4())}
+            return ProxyResponse(404, {"Content-Type": "application/json"}, json.dumps(error))
         route, params = found
         event = build_event(route, path, params, headers or {}, query, body, source_ip)
         result = self.module(route).handler(event, LambdaContext(route))
