@@ -26,4 +26,4 @@ def create_key(body: Annotated[CreateKeyRequest | None, Body()] = None) -> Respo
     return Response(status_code=201, content_type="application/json", body=answer)
 
 
-handler = lambda_handler(router)
+handler = lambda_handler(router, access="public")

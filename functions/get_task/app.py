@@ -13,4 +13,4 @@ def get_task(task_id: str) -> Task:
     return board().get(task_id, optional_caller(router))
 
 
-handler = lambda_handler(router)
+handler = lambda_handler(router, access="optional")

@@ -29,4 +29,4 @@ def list_tasks(
     return board().browse(status, parse_skills(skills, tags), limit, cursor, requires_human)
 
 
-handler = lambda_handler(router)
+handler = lambda_handler(router, access="optional")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -122,8 +122,29 @@ def _as_json_request(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def lambda_handler(router: Router) -> Any:
-    """The Lambda entry point for one function: logging with the request's correlation id, tracing, metrics."""
+Access = Literal["key", "optional", "public"]
+
+
+def _identify(event: dict[str, Any], access: Access) -> str | None:
+    """The caller's account id, checked before anything else about the request (so an anonymous caller with
+    a bad body hears 401, not 400). Raises Unauthorized for a missing key where one is needed, and for an
+    unknown key anywhere but on a `public` endpoint (POST /keys: how a client replaces a lost key)."""
+    key = key_from_headers(event.get("headers"))
+    if access == "public":
+        return None
+    if key is None:
+        if access == "key":
+            raise Unauthorized(
+                "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
+            )
+        return None
+    return keys().account_for(key)
+
+
+def lambda_handler(router: Router, access: Access = "key") -> Any:
+    """The Lambda entry point for one function: the caller, then logging with the request's correlation id,
+    tracing, metrics, validation and the route. `access` says who may call: "key" holders only, anyone
+    ("optional": a key, if sent, must be valid), or anyone with no key check at all ("public")."""
     app = make_app(router)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -133,6 +154,13 @@ def lambda_handler(router: Router) -> Any:
         refused = _as_json_request(event)
         if refused is not None:
             return refused
+        try:
+            caller = _identify(event, access)
+        except Unauthorized as error:
+            request_id = (event.get("requestContext") or {}).get("requestId")
+            body = {"error": error.message, "code": error.code, "request_id": request_id}
+            return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+        app.append_context(caller=caller)
         return app.resolve(event, context)
 
     handler.app = app  # type: ignore[attr-defined]
@@ -140,18 +168,15 @@ def lambda_handler(router: Router) -> Any:
 
 
 def optional_caller(router: Router) -> str | None:
-    """The caller's account id if a key was sent (an unknown key is refused even where none is needed)."""
-    key = key_from_headers(router.current_event.headers)
-    return keys().account_for(key) if key else None
+    """The caller's account id, or None for an anonymous caller (the key was checked on the way in)."""
+    return cast(str | None, router.context.get("caller"))
 
 
 def caller_id(router: Router) -> str:
-    """The caller's account id. Raises Unauthorized (401) without a valid key."""
+    """The caller's account id; only for functions whose `access` is "key", where a key is guaranteed."""
     caller = optional_caller(router)
     if caller is None:
-        raise Unauthorized(
-            "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
-        )
+        raise Unauthorized("This endpoint needs an API key.")
     return caller
 
 
