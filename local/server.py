@@ -53,6 +53,12 @@ def make_handler(stack: Stack, openapi: str) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Python's default listen backlog is 5: a burst of agents (16 racing claimers) would see connection resets.
+    request_queue_size = 128
+
+
 class LocalServer:
     """The HTTP server around a started Stack; `serve_in_thread` is what the end-to-end tests use."""
 
@@ -60,8 +66,7 @@ class LocalServer:
         from local.openapi import render
 
         self.stack = stack
-        self.httpd = ThreadingHTTPServer((host, port), make_handler(stack, render()))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), make_handler(stack, render()))
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
 
     def serve_in_thread(self) -> threading.Thread:

@@ -6,6 +6,7 @@ stopped before any other module's function-scoped `stack` fixture starts one."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
+    quiet = os.environ.get("QUIET")
+    os.environ["QUIET"] = "1"  # no access log line per request in the test output
     with Stack(environment=dict(TEST_ENVIRONMENT)) as stack:
         server = LocalServer(stack, "127.0.0.1", 0)
         thread = server.serve_in_thread()
@@ -44,8 +47,7 @@ def live() -> Iterator[Live]:
         finally:
             server.shutdown()
             thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def base_url(live: Live) -> str:
-    return live.url
+            if quiet is None:
+                os.environ.pop("QUIET", None)
+            else:
+                os.environ["QUIET"] = quiet

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import Agent, Api, FrozenClock
 
 
@@ -116,3 +118,25 @@ def test_finding_work_never_scans_the_table(api: Api, poster: Agent, worker: Age
     api.get("/tasks/next", key=worker.key, query="skills=ocr")
     api.post("/tasks/next/claim", key=worker.key)
     assert calls and "Scan" not in calls
+
+
+def test_many_own_or_attempted_tasks_ahead_do_not_hide_newer_work(
+    api: Api, poster: Agent, worker: Agent, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskboard import service
+
+    # Given more of the worker's own open tasks, and tasks it already attempted, than two pages of the index
+    # hold, all older than a task it could take (pages of 8 here, so the test needs few tasks)
+    monkeypatch.setattr(service, "_CANDIDATES_PER_PAGE", 8)
+    for _ in range(15):
+        api.post_task(worker, tags=["busy"])
+    for _ in range(5):
+        attempted = api.post_task(poster, tags=["busy"])
+        api.post(f"/tasks/{attempted['id']}/claim", key=worker.key)
+        api.post(f"/tasks/{attempted['id']}/release", key=worker.key)
+    clock.advance(1)
+    takeable = api.post_task(poster, tags=["busy"])
+    # When the worker looks for work, Then it is offered the newer task
+    assert api.get("/tasks/next", key=worker.key, query="skills=busy").json()["task"]["id"] == takeable["id"]
+    claimed = api.post("/tasks/next/claim", key=worker.key, query="skills=busy").json()
+    assert claimed["task"]["id"] == takeable["id"]

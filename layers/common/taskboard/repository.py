@@ -61,6 +61,8 @@ class StoredTask:
 class ListingPage:
     sort_keys: list[str]
     more: bool
+    # The sort key DynamoDB stopped at (for a filtered Query it can be past the last key returned).
+    resume_after: str | None = None
 
 
 def task_id_of(sort_key: str) -> str:
@@ -161,6 +163,10 @@ def listing_items(state: TaskState) -> list[dict[str, Any]]:
         values: dict[str, Any] = {"task_id": state.id, "all_pk": tag, "all_sk": created}
         if state.status in LIVE_STATUSES and since is not None:
             values |= {"avail_pk": tag, "avail_sk": f"{since}#{state.id}"}
+            # Projected into the Available index so a worker's search filters out, inside the Query, the
+            # tasks it may not take (its own, ones it already attempted) without reading the tasks.
+            values |= {"poster_id": state.poster_id, "requires_human": state.requires_human}
+            values |= {"past_workers": list(state.past_workers)}
         else:
             values |= {"status_pk": f"{tag}#{state.status}", "status_sk": created}
         items.append({**_key(state.id, f"TAG#{tag}"), **_item(**values)})
@@ -261,18 +267,25 @@ class TaskRepository:
         after: str | None = None,
         not_after: str | None = None,
         later_than: str | None = None,
+        claimable_by: str | None = None,
+        requires_human: bool | None = None,
     ) -> ListingPage:
         """Sort keys of one index partition, in order, strictly past the cursor `after`.
 
-        `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired)."""
+        `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired).
+        `claimable_by` (Available index only) drops, inside the Query, tasks posted or already attempted by
+        that account; `requires_human` keeps only tasks with that flag."""
         pk_name, sk_name = {
             INDEX_AVAILABLE: ("avail_pk", "avail_sk"),
             INDEX_BY_STATUS: ("status_pk", "status_sk"),
             INDEX_BY_TAG: ("all_pk", "all_sk"),
         }[index]
         values: dict[str, Any] = {":pk": {"S": partition}}
-        low = max(filter(None, (later_than, after if ascending else None)), default=None)
-        high = min(filter(None, (not_after, None if ascending else after)), default=None)
+        # Sort keys are "<time>#<id>": "<time>#~" sorts after every key of that instant, so the bounds below
+        # put a task whose time is exactly `not_after` in, and one exactly at `later_than` out.
+        whole_instant = "#~"
+        low = max(filter(None, (later_than and later_than + whole_instant, after if ascending else None)), default=None)
+        high = min(filter(None, (not_after and not_after + whole_instant, None if ascending else after)), default=None)
         condition = "#pk = :pk"
         if low is not None and high is not None:
             condition += " AND #sk BETWEEN :low AND :high"
@@ -284,6 +297,14 @@ class TaskRepository:
             condition += " AND #sk <= :high"
             values[":high"] = {"S": high}
         names = {"#pk": pk_name} | ({"#sk": sk_name} if "#sk" in condition else {})
+        filters = []
+        if claimable_by is not None:
+            filters.append("poster_id <> :caller AND NOT contains(past_workers, :caller)")
+            values[":caller"] = {"S": claimable_by}
+        if requires_human is not None:
+            filters.append("requires_human = :human")
+            values[":human"] = {"BOOL": requires_human}
+        query: dict[str, Any] = {"FilterExpression": " AND ".join(filters)} if filters else {}
         response = self.db.query(
             TableName=self.table,
             IndexName=index,
@@ -292,23 +313,38 @@ class TaskRepository:
             ExpressionAttributeValues=values,
             ScanIndexForward=ascending,
             Limit=limit + 2,  # bounds are inclusive: room for the cursor item and `later_than` itself
+            **query,
         )
         keys = [item[sk_name]["S"] for item in response["Items"]]
-        excluded = {after, later_than}
+        excluded = {after}
         keys = [key for key in keys if key not in excluded]
-        return ListingPage(sort_keys=keys[:limit], more=len(keys) > limit or "LastEvaluatedKey" in response)
+        stopped = response.get("LastEvaluatedKey", {}).get(sk_name, {}).get("S")
+        more = len(keys) > limit or stopped is not None
+        resume = keys[limit - 1] if len(keys) > limit else (stopped or (keys[-1] if keys else None))
+        return ListingPage(sort_keys=keys[:limit], more=more, resume_after=resume)
+
+    def load_states(self, task_ids: list[str]) -> dict[str, TaskState]:
+        """Only the small STATE item of each task (BatchGetItem): enough to decide whether it can be taken."""
+        found: dict[str, TaskState] = {}
+        for items in self._batch_get([_key(task_id, "STATE") for task_id in dict.fromkeys(task_ids)]):
+            state = state_from_item(items)
+            found[state.id] = state
+        return found
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for chunk in _chunks(keys, _BATCH_GET_MAX):
+            request: dict[str, Any] = {self.table: {"Keys": chunk}}
+            while request:
+                response = self.db.batch_get_item(RequestItems=request)
+                yield from response["Responses"].get(self.table, [])
+                request = response.get("UnprocessedKeys") or {}
 
     def load_many(self, task_ids: list[str]) -> dict[str, StoredTask]:
         """State and body of each task (no delivery), in BatchGetItem requests of at most 100 keys."""
         found: dict[str, list[dict[str, Any]]] = {}
         keys = [_key(task_id, sort) for task_id in dict.fromkeys(task_ids) for sort in ("STATE", "BODY")]
-        for chunk in _chunks(keys, _BATCH_GET_MAX):
-            request: dict[str, Any] = {self.table: {"Keys": chunk}}
-            while request:
-                response = self.db.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self.table, []):
-                    found.setdefault(item["pk"]["S"].removeprefix("TASK#"), []).append(item)
-                request = response.get("UnprocessedKeys") or {}
+        for item in self._batch_get(keys):
+            found.setdefault(item["pk"]["S"].removeprefix("TASK#"), []).append(item)
         tasks = {task_id: _assemble(task_id, items) for task_id, items in found.items()}
         return {task_id: task for task_id, task in tasks.items() if task is not None}
 

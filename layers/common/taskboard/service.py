@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,9 +51,11 @@ from taskboard.schema_check import check_output_schema, result_errors
 # A transition re-reads and re-decides when another request changed the task in between; past this many
 # lost races in a row the caller gets 409 and may retry.
 _MAX_RACES = 5
-# /tasks/next looks at most this many candidates per read of the index, and this many pages per read.
-_CANDIDATES_PER_PAGE = 25
-_PAGES_PER_SEARCH = 4
+# /tasks/next reads the index in pages of this many entries (already filtered for the caller), at most this
+# many pages per skill per search, and confirms candidates by reading their STATE this many at a time.
+_CANDIDATES_PER_PAGE = 100
+_PAGES_PER_SEARCH = 5
+_STATES_PER_READ = 5
 # claim_next tries this many candidates before it reports nothing found for this round.
 _CLAIM_TRIES = 5
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
@@ -146,7 +150,15 @@ class TaskBoard:
 
     def next(self, caller: str, search: Search, timeout: float) -> NextTaskResponse:
         """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear."""
-        found = self._poll(lambda: next(self._claimable(caller, search), None), timeout)
+
+        def attempt() -> StoredTask | None:
+            for task_id in self._claimable(caller, search):
+                stored = self.tasks.load(task_id)
+                if stored is not None and _takeable(lifecycle.settle(stored.state, self.clock()), caller, search):
+                    return stored
+            return None
+
+        found = self._poll(attempt, timeout)
         now = self.clock()
         return NextTaskResponse(task=self._view(found, caller, now) if found else None, retry=found is None)
 
@@ -154,11 +166,11 @@ class TaskBoard:
         """Find and claim in one call: a lost race for one candidate moves on to the next."""
 
         def attempt() -> Task | None:
-            for tries, candidate in enumerate(self._claimable(caller, search)):
+            for tries, task_id in enumerate(self._claimable(caller, search)):
                 if tries >= _CLAIM_TRIES:
                     return None
                 try:
-                    return self.claim(candidate.state.id, caller, agent_id)
+                    return self.claim(task_id, caller, agent_id)
                 except (Conflict, OwnTask, TaskNotFound):  # lost the race for it: try the next one
                     continue
             return None
@@ -205,15 +217,19 @@ class TaskBoard:
 
     def result(self, task_id: str, caller: str, timeout: float) -> ResultResponse:
         """The poster waits (up to `timeout` seconds) for a delivery or an end."""
-        first = self._load(task_id)
-        lifecycle.check_poster(first.state, caller)
+        latest = self._load(task_id)
+        lifecycle.check_poster(latest.state, caller)
+        reads = 0
 
         def finished() -> StoredTask | None:
-            stored = self._load(task_id)
-            settled = lifecycle.settle(stored.state, self.clock())
-            return stored if settled.status not in WAITING_FOR_RESULT else None
+            nonlocal latest, reads
+            if reads:
+                latest = self._load(task_id)
+            reads += 1
+            settled = lifecycle.settle(latest.state, self.clock())
+            return latest if settled.status not in WAITING_FOR_RESULT else None
 
-        stored = self._poll(finished, timeout) or self._load(task_id)
+        stored = self._poll(finished, timeout) or latest
         task = self._view(stored, caller, self.clock())
         return ResultResponse(
             status=task.status,
@@ -255,30 +271,39 @@ class TaskBoard:
             return self._view(StoredTask(after, stored.body, delivery), caller, now)
         raise Conflict("The task is changing too fast; try again.")
 
-    def _claimable(self, caller: str, search: Search) -> Iterator[StoredTask]:
-        """Tasks the caller could claim now, oldest first: open, not its own, not one it already attempted."""
+    def _claimable(self, caller: str, search: Search) -> Iterator[str]:
+        """Ids of tasks the caller could claim now, oldest first: open (or with a lapsed claim), not its own,
+        not one it already attempted. The index Query drops the tasks it may not take; only the STATE of the
+        rest is read, a few at a time, to confirm (the index lags the table slightly)."""
         now = self.clock()
+        streams = [
+            self._eligible_keys(partition, caller, search, to_iso(now)) for partition in search.skills or (ALL_TAG,)
+        ]
+        candidates = _unique(heapq.merge(*streams))
+        while batch := list(itertools.islice(candidates, _STATES_PER_READ)):
+            states = self.tasks.load_states([task_id_of(key) for key in batch])
+            for key in batch:
+                state = states.get(task_id_of(key))
+                if state is not None and _takeable(lifecycle.settle(state, now), caller, search):
+                    yield state.id
+
+    def _eligible_keys(self, partition: str, caller: str, search: Search, now: str) -> Iterator[str]:
         after = None
         for _ in range(_PAGES_PER_SEARCH):
-            keys, more = self._merged(
-                INDEX_AVAILABLE, search.skills or (ALL_TAG,), _CANDIDATES_PER_PAGE, True, after, not_after=to_iso(now)
+            page = self.tasks.listing_page(
+                INDEX_AVAILABLE,
+                partition,
+                limit=_CANDIDATES_PER_PAGE,
+                ascending=True,
+                after=after,
+                not_after=now,
+                claimable_by=caller,
+                requires_human=search.requires_human,
             )
-            stored = self.tasks.load_many([task_id_of(key) for key in keys])
-            for key in keys:
-                task = stored.get(task_id_of(key))
-                if task is None:
-                    continue
-                state = lifecycle.settle(task.state, now)
-                if (
-                    state.status is Status.OPEN
-                    and state.poster_id != caller
-                    and caller not in state.past_workers
-                    and (search.requires_human is None or state.requires_human == search.requires_human)
-                ):
-                    yield task
-            if not more or not keys:
+            yield from page.sort_keys
+            if not page.more or page.resume_after is None:
                 return
-            after = keys[-1]
+            after = page.resume_after
 
     def _merged(
         self, index: str, partitions: tuple[str, ...], limit: int, ascending: bool, after: str | None, **bounds: Any
@@ -335,6 +360,24 @@ class TaskBoard:
             created_at=state.created_at,
             updated_at=state.updated_at,
         )
+
+
+def _takeable(state: TaskState, caller: str, search: Search) -> bool:
+    return (
+        state.status is Status.OPEN
+        and state.poster_id != caller
+        and caller not in state.past_workers
+        and (search.requires_human is None or state.requires_human == search.requires_human)
+    )
+
+
+def _unique(keys: Iterator[str]) -> Iterator[str]:
+    """Sorted keys with repeats dropped (a task listed under two of the searched skills)."""
+    previous = None
+    for key in keys:
+        if key != previous:
+            yield key
+        previous = key
 
 
 def _is_task_id(task_id: str) -> bool:

@@ -1,0 +1,853 @@
+"""What each endpoint costs: a report (numbers, never assertions), run with `make bench`.
+
+1. DynamoDB requests per call of every route in template.yaml, with the items each call reads and writes,
+   counted by a botocore hook on the client the handlers use, while the real handlers run on moto.
+2. Cold start of every function: importing its module in a fresh interpreter, as Lambda's init does.
+3. GET /tasks/next?skills=rare as the table fills with tasks it must not read: other skills, and 'rare'
+   tasks that are claimed or finished. Seeded straight into moto (the repository's own item format).
+4. The reads an idle long poll makes, from the poll interval, checked against a real (short) poll.
+
+moto does not measure capacity: it returns ConsumedCapacity only when asked, and then a constant per request.
+Capacity here is therefore an estimate from the items' sizes by DynamoDB's rounding rules (reads: 4 KB units,
+halved when eventually consistent, Query summed before rounding; writes: 1 KB units, doubled in transactions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from local.stack import ACCOUNT, LAYER, REGION, ProxyResponse, Stack
+from local.template import function_routes, load_template
+
+if str(LAYER) not in sys.path:
+    sys.path.insert(0, str(LAYER))
+
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+COLD_RUNS = 3
+RARE = "rare"
+OTHER_SKILLS = ("python", "sql", "scraping", "translation", "vision", "math", "writing", "search")
+SCHEMA = {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "integer"}}}
+RESULT = {"answer": 42}
+
+# ---- output --------------------------------------------------------------------------------------------------
+
+_captured = io.StringIO()
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+    _captured.write(text + "\n")
+
+
+def progress(text: str) -> None:
+    print(f"  .. {text}", file=sys.stderr, flush=True)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], right: Iterable[int] = ()) -> None:
+    """An aligned text table; columns listed in `right` are right-aligned (numbers)."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=True)]
+    aligned = set(right)
+
+    def line(row: Sequence[str]) -> str:
+        parts = [
+            text.rjust(w) if i in aligned else text.ljust(w)
+            for i, (text, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    out(line(headers))
+    out("  ".join("-" * w for w in widths))
+    for row in cells:
+        out(line(row))
+
+
+def section(title: str) -> None:
+    out()
+    out(title)
+    out("=" * len(title))
+
+
+def number(value: float) -> str:
+    return f"{value:,.1f}".removesuffix(".0") if value != int(value) else f"{int(value):,}"
+
+
+# ---- counting DynamoDB requests --------------------------------------------------------------------------------
+
+
+def _number_size(text: str) -> int:
+    digits = text.lstrip("-").replace(".", "").strip("0") or "0"
+    return 1 + (len(digits) + 1) // 2
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """Bytes DynamoDB bills for one attribute value (its documented size rules, close enough for an estimate)."""
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(data.encode())
+    if kind == "N":
+        return _number_size(data)
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + attribute_size(item) for item in data)
+    if kind == "M":
+        return 3 + sum(1 + len(name.encode()) + attribute_size(item) for name, item in data.items())
+    if kind == "SS":
+        return sum(len(item.encode()) for item in data)
+    if kind == "NS":
+        return sum(_number_size(item) for item in data)
+    return sum(len(item) for item in data)  # BS
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+def units(size: int, unit: int) -> int:
+    return max(1, math.ceil(size / unit))
+
+
+@dataclass
+class Call:
+    operation: str
+    items_read: int = 0
+    items_written: int = 0
+    rcu: float = 0.0
+    wcu: float = 0.0
+
+
+def analyze(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> Call:
+    """Items read/written by one request, and the capacity DynamoDB would bill for it (estimated)."""
+    call = Call(operation)
+    consistent = 1.0 if params.get("ConsistentRead") else 0.5
+    if operation == "GetItem":
+        item = parsed.get("Item")
+        call.items_read = 1 if item else 0
+        call.rcu = units(item_size(item or {}), 4096) * consistent
+    elif operation in ("Query", "Scan"):
+        items = parsed.get("Items", [])
+        call.items_read = parsed.get("ScannedCount", parsed.get("Count", len(items)))
+        call.rcu = units(sum(item_size(item) for item in items), 4096) * consistent
+    elif operation == "BatchGetItem":
+        for name, request in params.get("RequestItems", {}).items():
+            found = parsed.get("Responses", {}).get(name, [])
+            factor = 1.0 if request.get("ConsistentRead") else 0.5
+            call.items_read += len(found)
+            missing = max(0, len(request.get("Keys", [])) - len(found))
+            call.rcu += (sum(units(item_size(item), 4096) for item in found) + missing) * factor
+    elif operation == "TransactGetItems":
+        found = [response.get("Item") or {} for response in parsed.get("Responses", [])]
+        call.items_read = sum(1 for item in found if item)
+        call.rcu = 2 * sum(units(item_size(item), 4096) for item in found)
+    elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        call.items_written = 1
+        call.wcu = units(item_size(params.get("Item", {})), 1024)
+    elif operation == "BatchWriteItem":
+        for requests in params.get("RequestItems", {}).values():
+            for request in requests:
+                call.items_written += 1
+                call.wcu += units(item_size(request.get("PutRequest", {}).get("Item", {})), 1024)
+    elif operation == "TransactWriteItems":
+        for action in params.get("TransactItems", []):
+            ((kind, body),) = action.items()
+            if kind != "ConditionCheck":
+                call.items_written += 1
+            call.wcu += 2 * units(item_size(body.get("Item", {})), 1024)
+    return call
+
+
+@dataclass
+class Cost:
+    requests: Counter[str] = field(default_factory=Counter)
+    items_read: int = 0
+    items_written: int = 0
+    rcu: float = 0.0
+    wcu: float = 0.0
+
+    @classmethod
+    def of(cls, calls: Iterable[Call]) -> Cost:
+        cost = cls()
+        for call in calls:
+            cost.requests[call.operation] += 1
+            cost.items_read += call.items_read
+            cost.items_written += call.items_written
+            cost.rcu += call.rcu
+            cost.wcu += call.wcu
+        return cost
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def describe(self) -> str:
+        return ", ".join(f"{operation} {count}" for operation, count in self.requests.items()) or "-"
+
+
+class Recorder:
+    """Counts the requests of the DynamoDB client the handlers share (taskboard.aws.client), while measuring."""
+
+    def __init__(self) -> None:
+        from taskboard.aws import client
+
+        events = client("dynamodb").meta.events
+        events.register("before-parameter-build.dynamodb", self._remember, unique_id="bench-remember")
+        events.register("after-call.dynamodb", self._record, unique_id="bench-record")
+        self._calls: list[Call] | None = None
+
+    @staticmethod
+    def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["bench_params"] = params
+
+    def _record(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if self._calls is not None:
+            self._calls.append(analyze(model.name, context.get("bench_params", {}), parsed))
+
+    @contextmanager
+    def measure(self) -> Iterator[list[Call]]:
+        self._calls = calls = []
+        try:
+            yield calls
+        finally:
+            self._calls = None
+
+
+# ---- driving the API -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agent:
+    key: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    key: str | None = None
+    body: Any = None
+    query: str = ""
+
+
+class Client:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+
+    def send(self, request: Request) -> ProxyResponse:
+        headers = {"Content-Type": "application/json"} if request.body is not None else {}
+        if request.key:
+            headers["x-api-key"] = request.key
+        body = json.dumps(request.body) if request.body is not None else None
+        return self.stack.invoke(request.method, request.path, headers=headers, query=request.query, body=body)
+
+    def ok(self, method: str, path: str, key: str | None = None, body: Any = None, query: str = "") -> Any:
+        response = self.send(Request(method, path, key, body, query))
+        if response.status >= 300:
+            raise RuntimeError(f"set-up call {method} {path} failed: {response.status} {response.body}")
+        return response.json()
+
+    def agent(self, name: str) -> Agent:
+        made = self.ok("POST", "/keys", body={"name": name})
+        return Agent(made["key"], made["id"])
+
+    def task(self, poster: Agent, **fields: Any) -> str:
+        body = {"title": "a task", "description": "Do the thing.", "input": {"text": "hello"}, **fields}
+        return str(self.ok("POST", "/tasks", key=poster.key, body=body)["id"])
+
+
+# ---- 1. requests per endpoint ----------------------------------------------------------------------------------
+
+
+def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable[[], Request]]]:
+    """Per route: the state it is called in, and a set-up (not measured) returning the one call to measure."""
+    poster, worker = api.agent("poster"), api.agent("worker")
+    for n in range(10):
+        api.task(poster, title=f"python task {n}", tags=["python"])
+
+    def open_task(**fields: Any) -> str:
+        return api.task(poster, tags=["setup"], **fields)
+
+    def claimed_task(**fields: Any) -> str:
+        task_id = open_task(**fields)
+        api.ok("POST", f"/tasks/{task_id}/claim", key=worker.key, body={"agent_id": "bench"})
+        return task_id
+
+    def delivered_task() -> str:
+        task_id = claimed_task(output_schema=SCHEMA)
+        api.ok("POST", f"/tasks/{task_id}/deliver", key=worker.key, body={"result": RESULT})
+        return task_id
+
+    next_query = "skills=python&timeout=0"
+    new_task = {"title": "new", "description": "Do it.", "input": {"x": 1}, "tags": ["other"], "output_schema": SCHEMA}
+    return {
+        ("POST", "/keys"): ("no key needed", lambda: Request("POST", "/keys", body={"name": "bench"})),
+        ("POST", "/tasks"): ("1 tag, with output_schema", lambda: Request("POST", "/tasks", poster.key, new_task)),
+        ("GET", "/tasks"): (
+            "10 open 'python' tasks, no key",
+            lambda: Request("GET", "/tasks", query="status=open&skills=python"),
+        ),
+        ("GET", "/tasks/{task_id}"): (
+            "open, poster's key",
+            lambda: Request("GET", f"/tasks/{open_task()}", poster.key),
+        ),
+        ("GET", "/tasks/next"): (
+            "10 open 'python' tasks, timeout=0",
+            lambda: Request("GET", "/tasks/next", worker.key, query=next_query),
+        ),
+        ("POST", "/tasks/next/claim"): (
+            "10 open 'python' tasks, timeout=0",
+            lambda: Request("POST", "/tasks/next/claim", worker.key, {"agent_id": "bench"}, next_query),
+        ),
+        ("POST", "/tasks/{task_id}/claim"): (
+            "open",
+            lambda: Request("POST", f"/tasks/{open_task()}/claim", worker.key, {"agent_id": "bench"}),
+        ),
+        ("POST", "/tasks/{task_id}/heartbeat"): (
+            "claimed by the caller",
+            lambda: Request("POST", f"/tasks/{claimed_task()}/heartbeat", worker.key, {"attempt": 1}),
+        ),
+        ("POST", "/tasks/{task_id}/release"): (
+            "claimed by the caller",
+            lambda: Request("POST", f"/tasks/{claimed_task()}/release", worker.key, {"attempt": 1}),
+        ),
+        ("POST", "/tasks/{task_id}/deliver"): (
+            "claimed, with output_schema",
+            lambda: Request(
+                "POST", f"/tasks/{claimed_task(output_schema=SCHEMA)}/deliver", worker.key, {"result": RESULT}
+            ),
+        ),
+        ("GET", "/tasks/{task_id}/result"): (
+            "delivered, timeout=0",
+            lambda: Request("GET", f"/tasks/{delivered_task()}/result", poster.key, query="timeout=0"),
+        ),
+        ("POST", "/tasks/{task_id}/complete"): (
+            "delivered",
+            lambda: Request("POST", f"/tasks/{delivered_task()}/complete", poster.key),
+        ),
+        ("POST", "/tasks/{task_id}/reject"): (
+            "delivered",
+            lambda: Request("POST", f"/tasks/{delivered_task()}/reject", poster.key, {"reason": "not good enough"}),
+        ),
+        ("POST", "/tasks/{task_id}/cancel"): (
+            "open",
+            lambda: Request("POST", f"/tasks/{open_task()}/cancel", poster.key),
+        ),
+    }
+
+
+def bench_endpoints() -> None:
+    section("1. DynamoDB requests per call, by endpoint")
+    with Stack() as stack:
+        api, recorder = Client(stack), Recorder()
+        scenarios = endpoint_scenarios(api)
+        rows = []
+        for route in stack.routes:
+            name = f"{route.method} {route.path}"
+            found = scenarios.get((route.method, route.path))
+            if found is None:
+                rows.append((name, "(no scenario in the bench)", "", "", "", "", "", "", ""))
+                continue
+            state, prepare = found
+            request = prepare()
+            with recorder.measure() as calls:
+                response = api.send(request)
+            cost = Cost.of(calls)
+            rows.append(
+                (
+                    name,
+                    state,
+                    response.status,
+                    cost.describe(),
+                    cost.total,
+                    cost.items_read,
+                    cost.items_written,
+                    number(cost.rcu),
+                    number(cost.wcu),
+                )
+            )
+    headers = ("endpoint", "called in state", "HTTP", "DynamoDB requests", "reqs", "read", "written", "RCU~", "WCU~")
+    table(headers, rows, right=(2, 4, 5, 6, 7, 8))
+    out()
+    out("read/written: items per call (Query: ScannedCount; GetItem/BatchGetItem: items returned).")
+    out("RCU~/WCU~: estimated from item sizes (moto reports no real consumed capacity).")
+
+
+# ---- 2. cold starts --------------------------------------------------------------------------------------------
+
+_COLD_START = r"""
+import importlib.util, json, sys, time
+app, layer = sys.argv[1], sys.argv[2]
+sys.stderr.write("bench: import start\n")
+start = time.perf_counter()
+sys.path.insert(0, layer)
+spec = importlib.util.spec_from_file_location("app", app)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+imported = time.perf_counter()
+sys.stderr.write("bench: import end\n")
+from taskboard.aws import client
+client("dynamodb")
+done = time.perf_counter()
+print(json.dumps({"import_ms": (imported - start) * 1000, "client_ms": (done - imported) * 1000}))
+"""
+
+_COLD_ENVIRONMENT = {
+    "TABLE_NAME": "x",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "bench",
+    "POWERTOOLS_SERVICE_NAME": "agent-task-board",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+def _cold_run(app: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": os.environ.get("PATH", ""), **_COLD_ENVIRONMENT}
+    command = [sys.executable, "-I", *flags, "-c", _COLD_START, str(app), str(LAYER)]
+    done = subprocess.run(command, env=environment, cwd=app.parent, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"cold start of {app} failed:\n{done.stderr}")
+    return done
+
+
+def heaviest_packages(importtime: str, top: int = 4) -> list[tuple[str, float]]:
+    """Self import time (ms) summed per top-level package, during the function module's import only."""
+    per_package: Counter[str] = Counter()
+    inside = False
+    for line in importtime.splitlines():
+        if line.startswith("bench: import"):
+            inside = line.endswith("start")
+            continue
+        if not inside or not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name = line.removeprefix("import time:").split("|")
+        per_package[name.strip().split(".")[0]] += int(self_us) / 1000
+    return [(package, ms) for package, ms in per_package.most_common(top) if ms >= 0.5]
+
+
+def bench_cold_starts() -> None:
+    section("2. Cold start per function (fresh interpreter: import the handler module)")
+    functions = {route.logical_id: route.code_uri / "app.py" for route in function_routes(load_template())}
+    imports: dict[str, list[float]] = {name: [] for name in functions}
+    client_ms: list[float] = []
+    for run in range(COLD_RUNS):  # round robin, so a noisy moment spreads over all functions
+        progress(f"cold starts, round {run + 1} of {COLD_RUNS}")
+        for name, app in functions.items():
+            timing = json.loads(_cold_run(app).stdout)
+            imports[name].append(timing["import_ms"])
+            client_ms.append(timing["client_ms"])
+    progress("cold starts under -X importtime")
+    rows = []
+    for name, app in functions.items():
+        heavy = heaviest_packages(_cold_run(app, "-X", "importtime").stderr)
+        runs = sorted(imports[name])
+        rows.append(
+            (
+                name,
+                f"{statistics.median(runs):.0f}",
+                f"{runs[0]:.0f}-{runs[-1]:.0f}",
+                ", ".join(f"{package} {ms:.0f}" for package, ms in heavy),
+            )
+        )
+    headers = ("function", "import+init ms", "range", "heaviest packages (self ms under -X importtime)")
+    table(headers, rows, right=(1, 2))
+    out()
+    here = f"Python {platform.python_version()} on {platform.machine()}"
+    out(f"Median of {COLD_RUNS} runs, {here}; Lambda runs python3.12 on arm64, so only the relative sizes carry")
+    out("over. -X importtime inflates what it measures: its column shows where the time goes, not how much.")
+    out("Not included: the first request imports boto3 and creates the DynamoDB client (lazily, taskboard.aws),")
+    out(f"a median {statistics.median(client_ms):.0f} ms more.")
+
+
+# ---- 3. GET /tasks/next as the table grows ---------------------------------------------------------------------
+
+
+class Seeder:
+    """Writes whole tasks (the items TaskRepository.create/save write) straight into moto's table: ~3x faster
+    than batch_write_item through botocore, which it falls back to (25 items a request) if moto's internals move.
+    moto keeps no separate index storage, so the indexes see these items exactly as if the API had written them."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.tasks = self.items = 0
+        try:
+            from moto.dynamodb.models import dynamodb_backends
+
+            backend = dynamodb_backends[ACCOUNT][REGION]
+            backend.get_table(table)
+            self._backend: Any = backend
+        except Exception:
+            import boto3
+
+            self._backend = None
+            self._client = boto3.client("dynamodb", region_name=REGION)  # not the recorded one
+
+    def add(self, tasks: Iterable[tuple[Any, Any]]) -> None:
+        with self._unchecked_sizes():
+            self._add(tasks)
+
+    @contextmanager
+    def _unchecked_sizes(self) -> Iterator[None]:
+        """moto re-measures the whole item on every attribute it sets (quadratic, two thirds of the seeding time);
+        these items are ~1 KB, far below the 400 KB it guards, so the check is skipped while seeding."""
+        try:
+            from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+        except ImportError:
+            yield
+            return
+        checked = LimitedSizeDict.__setitem__
+        LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
+
+    def _add(self, tasks: Iterable[tuple[Any, Any]]) -> None:
+        from taskboard.repository import _body_item, listing_items, state_item
+
+        batch: list[dict[str, Any]] = []
+        for state, body in tasks:
+            self.tasks += 1
+            for item in (state_item(state), _body_item(state.id, body), *listing_items(state)):
+                self.items += 1
+                if self._backend is not None:
+                    self._backend.put_item(self.table, item)
+                    continue
+                batch.append({"PutRequest": {"Item": item}})
+                if len(batch) == 25:
+                    self._write(batch)
+                    batch = []
+        if batch:
+            self._write(batch)
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        request: dict[str, Any] = {self.table: batch}
+        while request:
+            request = self._client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
+def make_tasks(
+    tag: str, count: int, start: datetime, poster: str | None = None, become: Callable[[Any], Any] | None = None
+) -> Iterator[tuple[Any, Any]]:
+    """`count` tasks tagged `tag`, created a millisecond apart from `start`, optionally moved on by `become`."""
+    from taskboard.clock import to_iso
+    from taskboard.lifecycle import TaskState
+    from taskboard.repository import TaskBody
+
+    body = TaskBody(description="Do the thing.", input={"text": "hello"})
+    for n in range(count):
+        created = to_iso(start + timedelta(milliseconds=n))
+        state = TaskState(
+            id=str(uuid.uuid4()),
+            title=f"{tag} task {n}",
+            poster_id=poster or str(uuid.uuid4()),
+            created_at=created,
+            updated_at=created,
+            tags=(tag,),
+        )
+        yield (become(state) if become else state), body
+
+
+def claimed_now(state: Any) -> Any:
+    """Claimed by someone else a moment ago, for the default hour: not claimable again for a long while."""
+    from taskboard import lifecycle
+    from taskboard.clock import utc_now
+
+    return lifecycle.claim(state, "another-worker", utc_now())
+
+
+def completed(state: Any) -> Any:
+    from taskboard import lifecycle
+    from taskboard.clock import utc_now
+
+    now = utc_now() - timedelta(minutes=5)
+    delivered = lifecycle.deliver(lifecycle.claim(state, "another-worker", now), "another-worker", now)
+    return lifecycle.complete(delivered, state.poster_id, now)
+
+
+def measure(recorder: Recorder, api: Client, request: Request) -> tuple[Cost, ProxyResponse]:
+    with recorder.measure() as calls:
+        response = api.send(request)
+    return Cost.of(calls), response
+
+
+def answer(response: ProxyResponse, expected: str | None) -> str:
+    if response.status != 200:
+        return f"HTTP {response.status}"
+    task = response.json().get("task")
+    if task is None:
+        return "no task (retry)"
+    return "the oldest open 'rare'" if task["id"] == expected else f"another task ({task['status']})"
+
+
+def bench_next_growth() -> None:
+    section("3. GET /tasks/next?skills=rare&timeout=0 as the table grows")
+    now = datetime.now(UTC)
+    rows = []
+    with Stack() as stack:
+        api, recorder = Client(stack), Recorder()
+        seeder = Seeder(os.environ["TABLE_NAME"])
+        worker = api.agent("worker")
+        rare = list(make_tasks(RARE, 5, now - timedelta(hours=1)))
+        seeder.add(rare)
+        oldest = rare[0][0].id
+        old = now - timedelta(days=3)  # older than the open 'rare' tasks: they would sort first if they were read
+        others = (
+            skill_task for n in range(20_000) for skill_task in make_tasks(OTHER_SKILLS[n % len(OTHER_SKILLS)], 1, old)
+        )
+        steps: list[tuple[str, Iterable[tuple[Any, Any]]]] = [
+            ("5 open 'rare' tasks, nothing else", []),
+            ("+ 1,000 open tasks of other skills", (next(others) for _ in range(1_000))),
+            ("+ 19,000: 20,000 of other skills", others),
+            ("+ 1,000 'rare' claimed (unexpired)", make_tasks(RARE, 1_000, old, become=claimed_now)),
+            ("+ 1,000 'rare' completed", make_tasks(RARE, 1_000, old, become=completed)),
+            ("+ 19,000: 20,000 'rare' claimed", make_tasks(RARE, 19_000, old, become=claimed_now)),
+            ("+ 19,000: 20,000 'rare' completed", make_tasks(RARE, 19_000, old, become=completed)),
+        ]
+        request = Request("GET", "/tasks/next", worker.key, query=f"skills={RARE}&timeout=0")
+        seeded = 0.0
+        for label, tasks in steps:
+            progress(f"/tasks/next: {label}")
+            start = time.perf_counter()
+            seeder.add(tasks)
+            seeded += time.perf_counter() - start
+            cost, response = measure(recorder, api, request)
+            rows.append(
+                (
+                    label,
+                    f"{seeder.tasks:,}",
+                    f"{seeder.items:,}",
+                    cost.describe(),
+                    cost.items_read,
+                    number(cost.rcu),
+                    answer(response, oldest),
+                )
+            )
+    table(("table holds", "tasks", "items", "DynamoDB requests", "read", "RCU~", "answer"), rows, right=(1, 2, 4, 5))
+    out()
+    out("Claimed and completed 'rare' tasks were created before the open ones, so they would come first if the")
+    out("Available index read them. Items read = Query ScannedCount + BatchGetItem items (STATE and BODY of each")
+    out(f"candidate) + the key's GetItem. Seeded {seeder.tasks:,} tasks ({seeder.items:,} items) in {seeded:.0f} s.")
+    bench_next_bounds()
+
+
+def bench_next_bounds() -> None:
+    """What one call reads at most, and what it cannot see past."""
+    now = datetime.now(UTC)
+    rows = []
+    with Stack() as stack:
+        api, recorder = Client(stack), Recorder()
+        seeder = Seeder(os.environ["TABLE_NAME"])
+        worker = api.agent("worker")
+        many = list(make_tasks("many", 100, now - timedelta(hours=1)))
+        seeder.add(many)
+        seeder.add(make_tasks("own", 100, now - timedelta(hours=2), poster=worker.id))
+        theirs = list(make_tasks("own", 5, now - timedelta(hours=1)))
+        seeder.add(theirs)
+        cases = [
+            (
+                "100 open 'many' tasks",
+                "GET /tasks/next",
+                Request("GET", "/tasks/next", worker.key, query="skills=many&timeout=0"),
+                many[0][0].id,
+            ),
+            (
+                "100 oldest open 'own' posted by the caller, 5 newer by others",
+                "GET /tasks/next",
+                Request("GET", "/tasks/next", worker.key, query="skills=own&timeout=0"),
+                theirs[0][0].id,
+            ),
+            (
+                "(same)",
+                "POST /tasks/next/claim",
+                Request("POST", "/tasks/next/claim", worker.key, None, "skills=own&timeout=0"),
+                theirs[0][0].id,
+            ),
+        ]
+        for situation, endpoint, request, expected in cases:
+            cost, response = measure(recorder, api, request)
+            found = response.json().get("task") if response.status == 200 else None
+            result = (
+                "no task (retry)"
+                if found is None
+                else ("the oldest claimable" if found["id"] == expected else "another")
+            )
+            rows.append((situation, endpoint, cost.describe(), cost.items_read, number(cost.rcu), result))
+    out()
+    out("Per-call bounds (a fresh small table):")
+    table(("table holds", "endpoint", "DynamoDB requests", "read", "RCU~", "answer"), rows, right=(3, 4))
+    out()
+    out("One search reads at most 4 pages of 25 candidates (Limit 27 per Query) and loads STATE + BODY of every")
+    out("candidate on a page, though it returns one. Candidates the caller may not take (its own tasks, ones it")
+    out("already attempted, requires_human mismatch) are filtered after the read, so 100 of them ahead of a")
+    out("claimable task hide it from this caller.")
+
+
+# ---- 4. long polls ---------------------------------------------------------------------------------------------
+
+
+class FakeTime:
+    """Stands in for the board's monotonic clock and sleep: a 25 s poll runs in milliseconds, same code path."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def bench_long_polls() -> None:
+    template = load_template()
+    poll = template["Parameters"]["PollIntervalSeconds"]
+    default, low, high = float(poll["Default"]), int(poll["MinValue"]), int(poll["MaxValue"])
+    wait = int(template["Globals"]["Function"]["Environment"]["Variables"]["MAX_POLL_SECONDS"])
+    memory_gb = int(template["Globals"]["Function"]["MemorySize"]) / 1024
+    section(f"4. Idle long polls (timeout={wait}, nothing to find)")
+    rows = []
+    with Stack() as stack:
+        api, recorder = Client(stack), Recorder()
+        poster, worker = api.agent("poster"), api.agent("worker")
+        waiting = api.task(poster, tags=["setup"])
+        from taskboard.http import board
+
+        cases = [(interval, "GET /tasks/next?skills=idle", "skills=idle") for interval in sorted({low, 2, 5, high})]
+        cases.insert(
+            cases.index((2, "GET /tasks/next?skills=idle", "skills=idle")) + 1,
+            (2, "  ... skills=a,b,c", "skills=a,b,c"),
+        )
+        cases.append((default, "GET /tasks/{id}/result (open task)", "result"))
+        for interval, label, query in cases:
+            fake = FakeTime()
+            search = board()
+            search.monotonic, search.sleep, search.poll_interval = fake.monotonic, fake.sleep, float(interval)
+            if query == "result":
+                request = Request("GET", f"/tasks/{waiting}/result", poster.key, query=f"timeout={wait}")
+            else:
+                request = Request("GET", "/tasks/next", worker.key, query=f"{query}&timeout={wait}")
+            cost, response = measure(recorder, api, request)
+            assert response.status == 200, response.body
+            calls_per_hour = 3600 / fake.now
+            rows.append(
+                (
+                    f"{interval:g}" + (" (default)" if interval == default else ""),
+                    label,
+                    1 + math.floor(wait / interval),
+                    f"{fake.now:g}",
+                    cost.describe(),
+                    number(cost.rcu),
+                    f"{cost.total * calls_per_hour:,.0f}",
+                    f"{cost.rcu * calls_per_hour:,.0f}",
+                )
+            )
+    headers = (
+        "interval s",
+        "call",
+        f"reads 1+floor({wait}/i)",
+        "waited s",
+        "DynamoDB requests per call",
+        "RCU~/call",
+        "reqs/h",
+        "RCU~/h",
+    )
+    table(headers, rows, right=(2, 3, 5, 6, 7))
+    out()
+    out("The real handlers, with the board's sleep and clock simulated. Per hour: a worker that calls again as")
+    out("soon as a poll comes back empty (3600 / waited calls). While it waits, a call keeps its Lambda busy, so")
+    megabytes, hourly = memory_gb * 1024, 3600 * memory_gb
+    out(f"an idle worker holds one {megabytes:.0f} MB function all the time: {hourly:,.0f} GB-s an hour.")
+    bench_real_poll()
+
+
+def bench_real_poll() -> None:
+    """The formula checked against a real poll with a short interval (real sleeps)."""
+    interval = 0.3
+    rows = []
+    with Stack(environment={"POLL_INTERVAL_SECONDS": str(interval)}) as stack:
+        api, recorder = Client(stack), Recorder()
+        worker = api.agent("worker")
+        for timeout in (1, 2):
+            progress(f"real long poll, timeout={timeout}")
+            start = time.perf_counter()
+            cost, _ = measure(
+                recorder, api, Request("GET", "/tasks/next", worker.key, query=f"skills=idle&timeout={timeout}")
+            )
+            elapsed = time.perf_counter() - start
+            queries = cost.requests["Query"]
+            rows.append(
+                (
+                    timeout,
+                    1 + math.floor(timeout / interval),
+                    queries,
+                    f"{elapsed:.2f}",
+                    f"{(queries - 1) / elapsed:.2f}" if elapsed else "-",
+                    f"{1 / interval:.2f}",
+                )
+            )
+    out()
+    out(f"Checked with real sleeps, POLL_INTERVAL_SECONDS={interval}:")
+    table(
+        ("timeout s", "expected reads", "measured", "elapsed s", "reads/s after the first", "1/interval"),
+        rows,
+        right=range(6),
+    )
+
+
+# ---- main ------------------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file (docs/bench.md)")
+    parser.add_argument(
+        "--only", choices=("endpoints", "cold", "growth", "poll"), action="append", help="run only these parts"
+    )
+    args = parser.parse_args(argv)
+    parts = {
+        "endpoints": bench_endpoints,
+        "cold": bench_cold_starts,
+        "growth": bench_next_growth,
+        "poll": bench_long_polls,
+    }
+    import moto
+
+    started = time.perf_counter()
+    out(f"Agent Task Board cost report, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    out(f"Python {platform.python_version()}, moto {moto.__version__}, {os.cpu_count()} CPUs")
+    for name, run in parts.items():
+        if not args.only or name in args.only:
+            run()
+    out()
+    out(f"(bench took {time.perf_counter() - started:.0f} s)")
+    if args.markdown:
+        header = (
+            f"Produced by `make bench` (this copy: `--markdown docs/bench.md`) on {datetime.now(UTC):%Y-%m-%d}.\n\n"
+        )
+        args.markdown.write_text(header + "```text\n" + _captured.getvalue().strip("\n") + "\n```\n")
+
+
+if __name__ == "__main__":
+    main()
