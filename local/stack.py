@@ -18,14 +18,16 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
+from local.services import StreamPoller, provision, route_lambda_invocations, stream_pollers
 from local.template import (
     ROOT,
     FunctionRoute,
+    FunctionSpec,
     function_routes,
+    functions,
     load_template,
     parameter_defaults,
     resolve,
-    tables,
 )
 
 LAYER = ROOT / "layers" / "common"
@@ -64,7 +66,7 @@ class ProxyResponse:
 class LambdaContext:
     """What a handler reads from its context object."""
 
-    def __init__(self, route: FunctionRoute) -> None:
+    def __init__(self, route: FunctionSpec) -> None:
         self.function_name = route.logical_id
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{route.logical_id}"
@@ -143,6 +145,9 @@ class Stack:
     def __init__(self, environment: dict[str, str] | None = None) -> None:
         self.template = load_template()
         self.routes = function_routes(self.template)
+        self.functions = functions(self.template)
+        self.names: dict[str, str] = {}
+        self.pollers: list[StreamPoller] = []
         self.extra_environment = environment or {}
         self._modules: dict[str, ModuleType] = {}
         self._mock: Any = None
@@ -162,41 +167,59 @@ class Stack:
         _isolate_requests_per_thread()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
-        import boto3
-
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        names = parameter_defaults(self.template) | {"Stage": STAGE}
-        for logical_id, args in tables(self.template).items():
-            dynamodb.create_table(**args)
-            names[logical_id] = args["TableName"]
+        self.names = provision(self.template, parameter_defaults(self.template) | {"Stage": STAGE})
         environment: dict[str, str] = {}
-        for route in self.routes:
-            environment |= {key: resolve(value, names) for key, value in route.environment.items()}
+        for spec in self.functions.values():
+            environment |= {key: resolve(value, self.names) for key, value in spec.environment.items()}
         os.environ.update(environment | LOCAL_ENVIRONMENT | self.extra_environment)
         if str(LAYER) not in sys.path:
             sys.path.insert(0, str(LAYER))
         self._forget_cached_clients()
+        route_lambda_invocations(self.call_function, self.functions)
+        self.pollers = stream_pollers(self.template, self.names, self.call_function)
+        for poller in self.pollers:
+            poller.start()
 
     def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
+        self._stop_waiting_timers()
+        route_lambda_invocations(None, {})
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
         self._forget_cached_clients()
 
+    def _stop_waiting_timers(self) -> None:
+        """Executions still in their Wait state would otherwise wake up in whatever stack runs next."""
+        if self._mock is None:
+            return
+        import boto3
+
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        for name, arn in self.names.items():
+            if ":stateMachine:" not in arn or "." in name:
+                continue
+            for execution in stepfunctions.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+                stepfunctions.stop_execution(executionArn=execution["executionArn"])
+
+    def call_function(self, spec: FunctionSpec, event: Any) -> Any:
+        """Invoke any of the template's functions in-process, as Lambda would (state machines, streams)."""
+        return self.module(spec).handler(event, LambdaContext(spec))
+
     @staticmethod
     def _forget_cached_clients() -> None:
         """Handlers keep clients and settings per container; a new stack is a new container."""
-        if "taskboard.http" in sys.modules:
-            from taskboard import aws, http, settings
+        if "taskboard.runtime" in sys.modules:
+            from taskboard import aws, runtime
 
             aws.reset_clients()
-            http.board.cache_clear()
-            http.keys.cache_clear()
-            settings.get_settings.cache_clear()
+            runtime.forget()
 
     # ---- routing ----
 
-    def module(self, route: FunctionRoute) -> ModuleType:
+    def module(self, route: FunctionSpec) -> ModuleType:
         """The function's handler module, imported once from its CodeUri like Lambda does."""
         if route.logical_id not in self._modules:
             module_name, _ = route.handler.rsplit(".", 1)

@@ -38,45 +38,58 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class FunctionRoute:
+class FunctionSpec:
     logical_id: str
-    method: str
-    path: str  # as API Gateway writes it: /tasks/{task_id}
     code_uri: Path
     handler: str  # module.function
     timeout: int
     environment: dict[str, Any] = field(default_factory=dict)
+    events: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FunctionRoute(FunctionSpec):
+    method: str = "GET"
+    path: str = "/"  # as API Gateway writes it: /tasks/{task_id}
 
     @property
     def segments(self) -> list[str]:
         return [part for part in self.path.split("/") if part]
 
 
-def function_routes(template: dict[str, Any]) -> list[FunctionRoute]:
-    """One route per Api event of every AWS::Serverless::Function, with its handler and environment."""
+def functions(template: dict[str, Any]) -> dict[str, FunctionSpec]:
+    """Every AWS::Serverless::Function, with Globals applied, by logical id."""
     globals_ = template.get("Globals", {}).get("Function", {})
     shared_env = globals_.get("Environment", {}).get("Variables", {})
-    routes = []
+    found = {}
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]
-        env = {**shared_env, **props.get("Environment", {}).get("Variables", {})}
-        for event in props.get("Events", {}).values():
-            if event["Type"] != "Api":
-                continue
-            routes.append(
-                FunctionRoute(
-                    logical_id=logical_id,
-                    method=event["Properties"]["Method"].upper(),
-                    path=event["Properties"]["Path"],
-                    code_uri=ROOT / props["CodeUri"],
-                    handler=props.get("Handler", globals_.get("Handler")),
-                    timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
-                    environment=env,
-                )
-            )
-    return routes
+        found[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_uri=ROOT / props["CodeUri"],
+            handler=props.get("Handler", globals_.get("Handler")),
+            timeout=int(props.get("Timeout", globals_.get("Timeout", 3))),
+            environment={**shared_env, **props.get("Environment", {}).get("Variables", {})},
+            events=props.get("Events", {}),
+        )
+    return found
+
+
+def function_routes(template: dict[str, Any]) -> list[FunctionRoute]:
+    """One route per Api event of every function."""
+    return [
+        FunctionRoute(**vars(spec), method=event["Properties"]["Method"].upper(), path=event["Properties"]["Path"])
+        for spec in functions(template).values()
+        for event in spec.events.values()
+        if event["Type"] == "Api"
+    ]
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The Properties of every resource of one type, by logical id."""
+    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
 
 
 def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -94,6 +107,8 @@ def tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         }
         if props.get("GlobalSecondaryIndexes"):
             args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         found[logical_id] = args
     return found
 
@@ -103,9 +118,12 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
 
 
 def resolve(value: Any, names: dict[str, str]) -> str:
-    """A template value as a plain string: !Ref of a resource or parameter becomes its local name or default."""
+    """A template value as a plain string: !Ref of a resource or parameter becomes its local name (or the
+    parameter's default), !GetAtt X.Attr the local value recorded as names["X.Attr"]."""
     if isinstance(value, dict) and "Ref" in value:
         return names[value["Ref"]]
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return names[".".join(value["Fn::GetAtt"])]
     if isinstance(value, dict):
         raise ValueError(f"the local stack cannot resolve {value}")
     return str(value)

@@ -732,7 +732,7 @@ def bench_long_polls() -> None:
         api, recorder = Client(stack), Recorder()
         poster, worker = api.agent("poster"), api.agent("worker")
         waiting = api.task(poster, tags=["setup"])
-        from taskboard.http import board
+        from taskboard.runtime import board
 
         cases = [(interval, "GET /tasks/next?skills=idle", "skills=idle") for interval in sorted({low, 2, 5, high})]
         cases.insert(

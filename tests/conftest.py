@@ -28,7 +28,7 @@ def api(stack: Stack) -> Api:
 @pytest.fixture
 def clock(stack: Stack) -> FrozenClock:
     """Puts the board's clock under the test's control (for expiry without waiting)."""
-    from taskboard.http import board
+    from taskboard.runtime import board
 
     frozen = FrozenClock()
     board().clock = frozen

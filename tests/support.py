@@ -11,10 +11,11 @@ from local.stack import ProxyResponse, Stack
 
 
 class FrozenClock:
-    """A clock that moves only when told to."""
+    """A clock that moves only when told to. It starts at the real time, so the deadlines of the timers that
+    the stack really runs (Step Functions on moto) lie in the real future and never fire during a test."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.moment = start or datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+        self.moment = start or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.moment

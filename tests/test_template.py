@@ -11,7 +11,7 @@ import pytest
 
 from local.openapi import OPENAPI_FILE, render
 from local.stack import Stack
-from local.template import ROOT, function_routes, load_template
+from local.template import ROOT, function_routes, functions, load_template
 
 TEMPLATE = load_template()
 ROUTES = function_routes(TEMPLATE)
@@ -25,8 +25,22 @@ def test_cfn_lint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_function_is_one_endpoint_with_code_behind_it() -> None:
-    assert len(FUNCTIONS) == len(ROUTES) == 14
+API_FUNCTIONS = {route.logical_id for route in ROUTES}
+TIMER_FUNCTIONS = {"OnTaskChangeFunction", "ExpireClaimFunction", "AutoCompleteFunction"}
+STATE_MACHINES = {n: r["Properties"] for n, r in TEMPLATE["Resources"].items() if r["Type"].endswith("StateMachine")}
+
+
+def test_every_function_resolves_to_code() -> None:
+    loader = Stack.__new__(Stack)
+    loader._modules = {}
+    assert set(FUNCTIONS) == API_FUNCTIONS | TIMER_FUNCTIONS
+    for spec in functions(TEMPLATE).values():
+        module = loader.module(spec)
+        assert callable(getattr(module, spec.handler.rsplit(".", 1)[1])), spec.logical_id
+
+
+def test_every_api_function_is_one_endpoint_whose_router_serves_it() -> None:
+    assert len(ROUTES) == len(API_FUNCTIONS) == 14
     loader = Stack.__new__(Stack)
     loader._modules = {}
     for route in ROUTES:
@@ -44,20 +58,65 @@ def test_runtime_is_a_current_python_and_functions_use_the_shared_layer() -> Non
     assert (ROOT / "layers/common/requirements.txt").exists()
 
 
+ALLOWED_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+}
+
+
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_policies_are_least_privilege(name: str) -> None:
     statements = [s for policy in FUNCTIONS[name]["Properties"]["Policies"] for s in policy["Statement"]]
     actions = {action for statement in statements for action in statement["Action"]}
     assert actions, name
-    assert all(action.startswith("dynamodb:") and "*" not in action for action in actions), actions
+    assert all("*" not in action for action in actions), actions
     assert "dynamodb:Scan" not in actions
-    assert actions <= {
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:BatchGetItem",
-        "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
-    }
+    if name == "OnTaskChangeFunction":  # starts timers and dead-letters what it cannot start; no table access
+        assert actions == {"states:StartExecution", "sqs:SendMessage"}
+        targets = [
+            r for s in statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        ]
+        assert {"Ref": "ClaimExpiryStateMachine"} in targets and {"Ref": "AutoCompleteStateMachine"} in targets
+    else:
+        assert actions <= ALLOWED_ACTIONS
+
+
+@pytest.mark.parametrize("name", sorted(STATE_MACHINES))
+def test_state_machines_wait_then_invoke_with_retry_and_a_bounded_time(name: str) -> None:
+    import json
+
+    props = STATE_MACHINES[name]
+    definition_text = (ROOT / props["DefinitionUri"]).read_text()
+    definition = json.loads(definition_text)
+    placeholders = set(re.findall(r"\$\{(\w+)\}", definition_text))
+    assert placeholders == set(props["DefinitionSubstitutions"]), "every ${...} is substituted, nothing else"
+    assert definition["TimeoutSeconds"] <= 31 * 86_400
+    wait = definition["States"][definition["StartAt"]]
+    assert wait["Type"] == "Wait" and wait["TimestampPath"] == "$.fire_at"
+    task = definition["States"][wait["Next"]]
+    assert task["Resource"] == "arn:aws:states:::lambda:invoke" and task["TimeoutSeconds"] <= 60
+    retried = {error for rule in task["Retry"] for error in rule["ErrorEquals"]}
+    assert {"TimerFiredEarly", "Lambda.TooManyRequestsException", "Lambda.ServiceException"} <= retried
+    assert all(rule["MaxAttempts"] <= 10 for rule in task["Retry"])
+    # least privilege: the machine may invoke only its own firing function
+    (function_arn,) = props["DefinitionSubstitutions"].values()
+    assert props["Policies"] == [{"LambdaInvokePolicy": {"FunctionName": {"Ref": function_arn["Fn::GetAtt"][0]}}}]
+
+
+def test_the_timer_stream_is_filtered_and_reports_partial_batch_failures() -> None:
+    (event,) = FUNCTIONS["OnTaskChangeFunction"]["Properties"]["Events"].values()
+    source = event["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "OnFailure" in source["DestinationConfig"]
+    (pattern,) = source["FilterCriteria"]["Filters"]
+    assert "STATE" in pattern["Pattern"]
+
+
+def test_timer_definitions_round_trip_through_the_template_reader() -> None:
+    assert {"ClaimExpiryStateMachine", "AutoCompleteStateMachine"} == set(STATE_MACHINES)
 
 
 def test_long_polls_fit_under_api_gateways_29_seconds() -> None:

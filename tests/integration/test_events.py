@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.stack import LambdaContext, Stack
-from local.template import ROOT, FunctionRoute, function_routes, load_template
+from local.template import ROOT, FunctionRoute, function_routes, functions, load_template
 from tests.support import Api
 
 EVENTS = ROOT / "events"
@@ -66,7 +66,7 @@ def by_function(test: Any) -> Any:
 
 def test_every_function_has_exactly_one_event_and_every_event_a_function() -> None:
     assert len(ROUTES) == len({route.logical_id for route in ROUTES}), "one route per function"
-    function_dirs = sorted(route.code_uri.name for route in ROUTES)
+    function_dirs = sorted(spec.code_uri.name for spec in functions(load_template()).values())
     assert len(function_dirs) == len(set(function_dirs))
     assert sorted(path.stem for path in EVENTS.glob("*.json")) == function_dirs
     assert sorted(path.name for path in EVENTS.iterdir()) == [f"{name}.json" for name in function_dirs]

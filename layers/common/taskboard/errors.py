@@ -76,3 +76,8 @@ class PayloadTooLarge(BoardError):
 
 class ResultInvalid(BoardError):
     status, code = 422, "result_invalid"
+
+
+class TimerFiredEarly(Exception):
+    """A timer woke before its deadline (Step Functions waits in whole seconds). Not an API error: the state
+    machine's Retry on this exact name (the Lambda error type) tries again a moment later."""

@@ -6,40 +6,21 @@ and the local stack include the same routers, so all three see one definition of
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any, Literal, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
-from taskboard.auth import KeyRepository, key_from_headers
+from taskboard.auth import key_from_headers
 from taskboard.errors import BoardError, Unauthorized
 from taskboard.limits import BODY_MAX_BYTES
-from taskboard.service import TaskBoard
+from taskboard.runtime import board, keys, logger, metrics, tracer
 from taskboard.settings import get_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-
 __all__ = ["Router", "board", "caller_id", "keys", "lambda_handler", "logger", "make_app", "metrics", "optional_caller"]
-
-
-@lru_cache(maxsize=1)
-def board() -> TaskBoard:
-    from taskboard.repository import TaskRepository
-
-    settings = get_settings()
-    return TaskBoard(TaskRepository(settings.table_name), poll_interval=settings.poll_interval_seconds)
-
-
-@lru_cache(maxsize=1)
-def keys() -> KeyRepository:
-    return KeyRepository(get_settings().table_name)
 
 
 def _json_body(text: str) -> Any:
@@ -147,7 +128,7 @@ def lambda_handler(router: Router, access: Access = "key") -> Any:
     ("optional": a key, if sent, must be valid), or anyone with no key check at all ("public")."""
     app = make_app(router)
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

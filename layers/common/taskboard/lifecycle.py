@@ -23,6 +23,7 @@ from taskboard.errors import (
     OwnTask,
     StaleClaim,
     TaskNotClaimable,
+    TimerFiredEarly,
 )
 
 
@@ -70,6 +71,7 @@ class TaskState:
     past_workers: tuple[str, ...] = ()
     updated_at: str = ""
     version: int = 1
+    event_seq: int = 0  # the sequence number of the task's latest domain event
 
     def claim_lapsed(self, now: datetime) -> bool:
         return self.status is Status.CLAIMED and self.expires_at is not None and from_iso(self.expires_at) <= now
@@ -215,3 +217,73 @@ def available_since(state: TaskState) -> str | None:
     if state.status is Status.CLAIMED:
         return state.expires_at
     return None
+
+
+# ---- timers ---------------------------------------------------------------------------------------------------
+
+
+def expire(state: TaskState, attempt: int, deadline: str, now: datetime) -> TaskState | None:
+    """The claim-expiry timer of `attempt` fires: the claim lapses, or None when the timer is stale (the task
+    moved on, or a heartbeat moved the deadline). Raises TimerFiredEarly before the deadline."""
+    if state.status is not Status.CLAIMED or state.attempts != attempt or state.expires_at != deadline:
+        return None
+    if not state.claim_lapsed(now):
+        raise TimerFiredEarly(f"claim {attempt} of {state.id} expires at {deadline}")
+    return _advance(settle(state, now), now)
+
+
+def auto_complete(state: TaskState, attempt: int, deadline: str, now: datetime) -> TaskState | None:
+    """The auto-complete timer fires: the delivery is accepted for the poster, or None when the poster
+    already completed or rejected it. Raises TimerFiredEarly before the deadline."""
+    if state.status is not Status.DELIVERED or state.attempts != attempt or state.auto_complete_at != deadline:
+        return None
+    if from_iso(deadline) > now:
+        raise TimerFiredEarly(f"delivery {attempt} of {state.id} auto-completes at {deadline}")
+    return _accept(state, now)
+
+
+# ---- domain events -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    type: str
+    cause: str | None = None
+
+
+_CHANGES: dict[tuple[Status, Status], tuple[DomainEvent, ...]] = {
+    (Status.OPEN, Status.CLAIMED): (DomainEvent("task.claimed"),),
+    (Status.CLAIMED, Status.OPEN): (DomainEvent("task.released", "worker"),),
+    (Status.CLAIMED, Status.FAILED): (
+        DomainEvent("task.released", "worker"),
+        DomainEvent("task.failed", "max_attempts"),
+    ),
+    (Status.CLAIMED, Status.DELIVERED): (DomainEvent("task.delivered"),),
+    (Status.DELIVERED, Status.OPEN): (DomainEvent("task.rejected", "poster"),),
+    (Status.DELIVERED, Status.FAILED): (
+        DomainEvent("task.rejected", "poster"),
+        DomainEvent("task.failed", "max_attempts"),
+    ),
+    (Status.OPEN, Status.CANCELLED): (DomainEvent("task.cancelled", "poster"),),
+}
+
+
+def events_between(
+    before: TaskState | None, after: TaskState, now: datetime, cause: str | None = None
+) -> list[DomainEvent]:
+    """The domain events of one committed change, in order. A claim that lapsed unwritten is reported here
+    too (task.expired before what followed it), so every expiry has its event whether a timer saw it or not.
+    `cause` names who completed a delivery: "poster" or "auto"."""
+    if before is None:
+        return [DomainEvent("task.created")]
+    events: list[DomainEvent] = []
+    current = settle(before, now)
+    if current.status is not before.status:
+        events.append(DomainEvent("task.expired", "timeout"))
+        if current.status is Status.FAILED:
+            events.append(DomainEvent("task.failed", "max_attempts"))
+    if (current.status, after.status) == (Status.DELIVERED, Status.COMPLETED):
+        events.append(DomainEvent("task.completed", cause or "poster"))
+    else:
+        events.extend(_CHANGES.get((current.status, after.status), ()))
+    return events

@@ -4,6 +4,8 @@ One table, items grouped by task (pk = TASK#<id>):
   sk STATE       the small mutable part (lifecycle.TaskState), written with `version = :read_version`
   sk BODY        description, input, output_schema: written once at creation
   sk RESULT      the current delivery; deleted when a delivery is rejected
+  sk EVENT#<seq> a domain event (the outbox): written in the same transaction as the change it records, so
+                 an event exists if and only if its change committed; kept EVENT_RETENTION_DAYS (TTL)
   sk TAG#<tag>   one listing item per tag, plus TAG#* for every task; each carries the keys of the three
                  sparse indexes, so finding work reads only tasks of the wanted skill in the wanted state:
     Available (avail_pk=tag, avail_sk=<claimable-from time>#<id>) while open or claimed
@@ -28,6 +30,7 @@ INDEX_AVAILABLE = "Available"
 INDEX_BY_STATUS = "ByStatus"
 INDEX_BY_TAG = "ByTag"
 _BATCH_GET_MAX = 100
+EVENT_RETENTION_DAYS = 30
 _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
 
 
@@ -154,6 +157,34 @@ def _delivery_from_item(item: dict[str, Any]) -> Delivery:
     )
 
 
+def event_item(state: TaskState, envelope: dict[str, Any]) -> dict[str, Any]:
+    """One domain event (its Standard Webhooks envelope) as an outbox item beside its task."""
+    from taskboard.clock import from_iso
+
+    sequence = int(envelope["data"]["sequence"])
+    expires = int(from_iso(envelope["timestamp"]).timestamp()) + EVENT_RETENTION_DAYS * 86_400
+    return {
+        **_key(state.id, f"EVENT#{sequence:010d}"),
+        **_item(
+            event_id=envelope["id"],
+            type=envelope["type"],
+            sequence=sequence,
+            created_at=envelope["timestamp"],
+            poster_id=state.poster_id,
+            worker_id=state.claimed_by,
+            envelope=json.dumps(envelope, separators=(",", ":")),
+            expires_ttl=expires,
+        ),
+    }
+
+
+def _event_puts(table: str, state: TaskState, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"Put": {"TableName": table, "Item": event_item(state, e), "ConditionExpression": "attribute_not_exists(pk)"}}
+        for e in events
+    ]
+
+
 def listing_items(state: TaskState) -> list[dict[str, Any]]:
     """The task's listing items, one per tag and one under '*', keyed for the indexes its state belongs in."""
     created = f"{state.created_at}#{state.id}"
@@ -199,8 +230,8 @@ class TaskRepository:
             self._dynamodb = client("dynamodb")
         return self._dynamodb
 
-    def create(self, state: TaskState, body: TaskBody) -> None:
-        """Write a new task with its body and listings in one transaction (1 request)."""
+    def create(self, state: TaskState, body: TaskBody, events: Iterable[dict[str, Any]] = ()) -> None:
+        """Write a new task with its body, listings and events in one transaction (1 request)."""
         puts = [
             {
                 "Put": {
@@ -211,25 +242,38 @@ class TaskRepository:
             },
             {"Put": {"TableName": self.table, "Item": _body_item(state.id, body)}},
             *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(state)),
+            *_event_puts(self.table, state, events),
         ]
         self._transact(puts)
 
     def load(self, task_id: str) -> StoredTask | None:
-        """The task with its body and current delivery: one strongly consistent Query (listings excluded)."""
+        """The task with its body and current delivery: one strongly consistent Query over BODY, RESULT, STATE
+        (events and listings sort outside that range and are not read)."""
         response = self.db.query(
             TableName=self.table,
-            KeyConditionExpression="pk = :pk AND sk < :listings",
-            ExpressionAttributeValues={":pk": {"S": f"TASK#{task_id}"}, ":listings": {"S": "TAG#"}},
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :body AND :state",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"TASK#{task_id}"},
+                ":body": {"S": "BODY"},
+                ":state": {"S": "STATE"},
+            },
             ConsistentRead=True,
         )
         return _assemble(task_id, response["Items"])
 
     def save(
-        self, before: TaskState, after: TaskState, *, delivery: Delivery | None = None, drop_delivery: bool = False
+        self,
+        before: TaskState,
+        after: TaskState,
+        *,
+        delivery: Delivery | None = None,
+        drop_delivery: bool = False,
+        events: Iterable[dict[str, Any]] = (),
     ) -> None:
         """Write `after` only if the stored task is still `before` (same version). Raises WriteConflict.
 
-        The delivery, if any, and the listing items change in the same transaction: all or nothing."""
+        The delivery, the listing items and the change's events are written in the same transaction: all or
+        nothing."""
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -246,6 +290,7 @@ class TaskRepository:
             actions.append({"Delete": {"TableName": self.table, "Key": _key(after.id, "RESULT")}})
         if listing_items(before) != listing_items(after):
             actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
+        actions.extend(_event_puts(self.table, after, events))
         self._transact(actions)
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
@@ -322,6 +367,16 @@ class TaskRepository:
         more = len(keys) > limit or stopped is not None
         resume = keys[limit - 1] if len(keys) > limit else (stopped or (keys[-1] if keys else None))
         return ListingPage(sort_keys=keys[:limit], more=more, resume_after=resume)
+
+    def events(self, task_id: str) -> list[dict[str, Any]]:
+        """The task's recorded events (envelopes), oldest first."""
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+            ExpressionAttributeValues={":pk": {"S": f"TASK#{task_id}"}, ":events": {"S": "EVENT#"}},
+            ConsistentRead=True,
+        )
+        return [json.loads(item["envelope"]["S"]) for item in response["Items"]]
 
     def load_states(self, task_ids: list[str]) -> dict[str, TaskState]:
         """Only the small STATE item of each task (BatchGetItem): enough to decide whether it can be taken."""

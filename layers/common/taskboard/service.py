@@ -7,7 +7,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +47,7 @@ from taskboard.repository import (
     task_id_of,
 )
 from taskboard.schema_check import check_output_schema, result_errors
+from taskboard.timers import TimerKind
 
 # A transition re-reads and re-decides when another request changed the task in between; past this many
 # lost races in a row the caller gets 409 and may retry.
@@ -58,6 +59,8 @@ _PAGES_PER_SEARCH = 5
 _STATES_PER_READ = 5
 # claim_next tries this many candidates before it reports nothing found for this round.
 _CLAIM_TRIES = 5
+# Events carry the task without its bodies (receivers fetch those): payloads stay small.
+_BODIES = {"description", "input", "output_schema", "result", "result_url"}
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
 BROWSE_STATUSES = ("open", "claimed", "delivered", "completed", "failed", "cancelled", "all")
 
@@ -106,7 +109,8 @@ class TaskBoard:
             has_output_schema=request.output_schema is not None,
         )
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
-        self.tasks.create(state, body)
+        state, events = self._record(None, state, now)
+        self.tasks.create(state, body, events)
         return self._view(StoredTask(state, body), caller, now)
 
     def get(self, task_id: str, caller: str | None) -> Task:
@@ -204,10 +208,12 @@ class TaskBoard:
                         validation_errors=errors,
                         expected_schema=schema,
                     )
-            after = lifecycle.deliver(stored.state, caller, now, request.attempt)
+            after, events = self._record(
+                stored.state, lifecycle.deliver(stored.state, caller, now, request.attempt), now
+            )
             delivery = Delivery(after.attempts, caller, request.result, request.result_url)
             try:
-                self.tasks.save(stored.state, after, delivery=delivery)
+                self.tasks.save(stored.state, after, delivery=delivery, events=events)
             except WriteConflict:
                 continue
             return self._view(StoredTask(after, stored.body, delivery), caller, now)
@@ -248,7 +254,49 @@ class TaskBoard:
     def cancel(self, task_id: str, caller: str) -> Task:
         return self._transition(task_id, caller, lambda s, now: lifecycle.cancel(s, caller, now))
 
+    # ---- timers --------------------------------------------------------------------------------------------
+
+    def fire_timer(self, kind: TimerKind, task_id: str, attempt: int, deadline: str) -> str:
+        """Apply what a timer stands for, if it still applies: the task's new status, or "noop" when the task
+        moved on since the timer started. Raises TimerFiredEarly before the deadline."""
+        fire = lifecycle.expire if kind is TimerKind.CLAIM_EXPIRY else lifecycle.auto_complete
+        for _ in range(_MAX_RACES):
+            stored, now = self.tasks.load(task_id), self.clock()
+            after = fire(stored.state, attempt, deadline, now) if stored else None
+            if stored is None or after is None:
+                return "noop"
+            after, events = self._record(stored.state, after, now, cause="auto")
+            try:
+                self.tasks.save(stored.state, after, events=events)
+            except WriteConflict:
+                continue  # the worker or the poster acted in the same instant: re-read, perhaps nothing to do
+            return str(after.status)
+        raise Conflict("The task kept changing while its timer fired.")
+
+    def events(self, task_id: str) -> list[dict[str, Any]]:
+        return self.tasks.events(task_id)
+
     # ---- mechanics -----------------------------------------------------------------------------------------
+
+    def _record(
+        self, before: TaskState | None, after: TaskState, now: datetime, cause: str | None = None
+    ) -> tuple[TaskState, list[dict[str, Any]]]:
+        """The change's domain events as Standard Webhooks envelopes, numbered on from the task's last one, and
+        `after` carrying the new last number. The events are written in the change's own transaction."""
+        found = lifecycle.events_between(before, after, now, cause)
+        first = (before.event_seq if before else 0) + 1
+        after = replace(after, event_seq=first + len(found) - 1)
+        summary = self._view(StoredTask(after, TaskBody()), None, now).model_dump(mode="json", exclude=_BODIES)
+        envelopes = [
+            {
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": event.type,
+                "timestamp": to_iso(now),
+                "data": {"task": summary, "sequence": first + offset, "cause": event.cause},
+            }
+            for offset, event in enumerate(found)
+        ]
+        return after, envelopes
 
     def _load(self, task_id: str) -> StoredTask:
         stored = self.tasks.load(task_id) if _is_task_id(task_id) else None
@@ -262,9 +310,9 @@ class TaskBoard:
         """Read, decide with a pure lifecycle rule, write if nobody changed the task meanwhile; else re-decide."""
         for _ in range(_MAX_RACES):
             stored, now = self._load(task_id), self.clock()
-            after = decide(stored.state, now)
+            after, events = self._record(stored.state, decide(stored.state, now), now)
             try:
-                self.tasks.save(stored.state, after, drop_delivery=drop and stored.delivery is not None)
+                self.tasks.save(stored.state, after, drop_delivery=drop and stored.delivery is not None, events=events)
             except WriteConflict:
                 continue
             delivery = None if drop else stored.delivery

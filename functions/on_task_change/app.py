@@ -1,0 +1,35 @@
+"""The table's stream: for every committed task state change, start the timer it implies.
+
+A claim starts its expiry timer, a delivery its auto-complete timer. Starting from the stream, not from the
+request, means a timer exists if and only if its change committed. Records are processed with partial batch
+responses: one failing record is retried without replaying the others of its batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from taskboard.repository import state_from_item
+from taskboard.runtime import logger, metrics, scheduler, tracer
+from taskboard.timers import timers_implied
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def on_record(record: DynamoDBRecord) -> None:
+    change = record.raw_event["dynamodb"]
+    if change.get("Keys", {}).get("sk", {}).get("S") != "STATE" or "NewImage" not in change:
+        return  # the template's filter sends only task states; anything else is not ours
+    before = state_from_item(change["OldImage"]) if "OldImage" in change else None
+    for timer in timers_implied(before, state_from_item(change["NewImage"])):
+        started = scheduler().start(timer)
+        logger.info("timer", task_id=timer.task_id, kind=str(timer.kind), fire_at=timer.fire_at, started=started)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)

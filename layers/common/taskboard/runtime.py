@@ -1,0 +1,51 @@
+"""What a function keeps for its container's life: observability, and the board wired to its table.
+
+Everything here is made once per cold start, lazily, and holds no request state."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+from taskboard.auth import KeyRepository
+from taskboard.service import TaskBoard
+from taskboard.settings import get_settings
+from taskboard.timers import TimerKind, TimerScheduler
+
+# The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the defaults keep a module that is
+# imported before its environment is set (a test collecting it) from emitting metrics without a namespace.
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "agent-task-board"))
+tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AgentTaskBoard"))
+
+
+@lru_cache(maxsize=1)
+def board() -> TaskBoard:
+    from taskboard.repository import TaskRepository
+
+    settings = get_settings()
+    return TaskBoard(TaskRepository(settings.table_name), poll_interval=settings.poll_interval_seconds)
+
+
+@lru_cache(maxsize=1)
+def keys() -> KeyRepository:
+    return KeyRepository(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def scheduler() -> TimerScheduler:
+    settings = get_settings()
+    return TimerScheduler(
+        {
+            TimerKind.CLAIM_EXPIRY: settings.claim_expiry_state_machine_arn,
+            TimerKind.AUTO_COMPLETE: settings.auto_complete_state_machine_arn,
+        }
+    )
+
+
+def forget() -> None:
+    """Drop every per-container object (the local stack and tests start a new 'container')."""
+    for cached in (board, keys, scheduler, get_settings):
+        cached.cache_clear()

@@ -1,0 +1,290 @@
+"""Timers on moto: the firing handlers with a controlled clock, their races with the API, starting timers from
+the stream, and the template's own state machine definitions executing with short waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from local.stack import LambdaContext, Stack
+from taskboard.clock import utc_now
+from taskboard.errors import BoardError, TimerFiredEarly
+from taskboard.repository import StoredTask, TaskRepository
+from taskboard.runtime import board
+from taskboard.service import TaskBoard
+from taskboard.timers import TimerKind
+from tests.support import Agent, Api, FrozenClock
+
+
+def fire(stack: Stack, function: str, task: dict[str, Any], deadline_field: str) -> dict[str, Any]:
+    """Invoke a firing function as its state machine would, with the timer the stream would have started."""
+    spec = stack.functions[function]
+    event = {"task_id": task["id"], "attempt": task["attempts"], "deadline": task[deadline_field]}
+    return stack.module(spec).handler(event, LambdaContext(spec))
+
+
+def event_types(task_id: str) -> list[str]:
+    return [event["type"] for event in board().events(task_id)]
+
+
+# ---- the firing handlers, with a controlled clock ----
+
+
+def test_expiry_reopens_the_task_and_records_the_event(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    task = api.post_task(poster, timeout_seconds=60)
+    claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
+    clock.advance(60)
+    assert fire(stack, "ExpireClaimFunction", claimed, "expires_at") == {"task_id": task["id"], "outcome": "open"}
+    assert api.get(f"/tasks/{task['id']}").json()["status"] == "open"
+    events = board().events(task["id"])
+    assert [e["type"] for e in events] == ["task.created", "task.claimed", "task.expired"]
+    assert [e["data"]["sequence"] for e in events] == [1, 2, 3]
+    assert events[-1]["data"]["cause"] == "timeout" and events[-1]["data"]["task"]["status"] == "open"
+    assert "input" not in events[-1]["data"]["task"]  # payloads stay small
+
+
+def test_expiry_of_the_last_attempt_fails_the_task(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    task = api.post_task(poster, timeout_seconds=30, max_attempts=1)
+    claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
+    clock.advance(31)
+    assert fire(stack, "ExpireClaimFunction", claimed, "expires_at")["outcome"] == "failed"
+    assert event_types(task["id"])[-2:] == ["task.expired", "task.failed"]
+
+
+def test_a_timer_superseded_by_a_heartbeat_does_nothing_and_records_nothing(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    task = api.post_task(poster, timeout_seconds=60)
+    claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
+    clock.advance(30)
+    api.post(f"/tasks/{task['id']}/heartbeat", key=worker.key)
+    clock.advance(31)  # past the first deadline, not the extended one
+    before = event_types(task["id"])
+    assert fire(stack, "ExpireClaimFunction", claimed, "expires_at")["outcome"] == "noop"
+    assert event_types(task["id"]) == before
+    assert api.get(f"/tasks/{task['id']}").json()["status"] == "claimed"
+
+
+def test_a_timer_woken_early_raises_for_its_state_machine_to_retry(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    task = api.post_task(poster, timeout_seconds=60)
+    claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
+    clock.advance(59)
+    with pytest.raises(TimerFiredEarly):
+        fire(stack, "ExpireClaimFunction", claimed, "expires_at")
+    assert api.get(f"/tasks/{task['id']}").json()["status"] == "claimed"
+
+
+def test_auto_complete_completes_an_untouched_delivery_and_leaves_a_handled_one(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    untouched, handled = (
+        api.post_task(poster, auto_complete_seconds=60),
+        api.post_task(poster, auto_complete_seconds=60),
+    )
+    delivered = {}
+    for task in (untouched, handled):
+        api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+        delivered[task["id"]] = api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key).json()
+    api.post(f"/tasks/{handled['id']}/reject", key=poster.key)
+    clock.advance(60)
+    assert fire(stack, "AutoCompleteFunction", delivered[untouched["id"]], "auto_complete_at")["outcome"] == "completed"
+    assert fire(stack, "AutoCompleteFunction", delivered[handled["id"]], "auto_complete_at")["outcome"] == "noop"
+    (completed,) = [e for e in board().events(untouched["id"]) if e["type"] == "task.completed"]
+    assert completed["data"]["cause"] == "auto"
+    assert "task.completed" not in event_types(handled["id"])
+
+
+# ---- races: exactly one outcome, never both, never neither ----
+
+
+class LockstepRepository(TaskRepository):
+    """Lets two racers read the same version of a task before either writes: the worst interleaving."""
+
+    def __init__(self, table: str, barrier: threading.Barrier) -> None:
+        super().__init__(table)
+        self.barrier = barrier
+        self.first_read = threading.local()
+
+    def load(self, task_id: str) -> StoredTask | None:
+        stored = super().load(task_id)
+        if not getattr(self.first_read, "done", False):
+            self.first_read.done = True
+            self.barrier.wait(timeout=10)
+        return stored
+
+
+def race(
+    one: Callable[[TaskBoard], object], other: Callable[[TaskBoard], object], clocks: tuple[Any, Any]
+) -> list[str]:
+    barrier = threading.Barrier(2)
+    repository = LockstepRepository(board().tasks.table, barrier)
+
+    def run(action: Callable[[TaskBoard], object], clock: Any) -> str:
+        try:
+            answer = action(TaskBoard(repository, clock=clock))
+        except BoardError as error:
+            return error.code
+        return answer if isinstance(answer, str) else "ok"
+
+    with ThreadPoolExecutor(2) as pool:
+        return [f.result() for f in [pool.submit(run, one, clocks[0]), pool.submit(run, other, clocks[1])]]
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_delivery_racing_the_expiry_ends_in_exactly_one_of_them(
+    api: Api, clock: FrozenClock, poster: Agent, worker: Agent, round_: int
+) -> None:
+    from taskboard.models import DeliverRequest
+
+    task = api.post_task(poster, timeout_seconds=60)
+    claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
+    deadline = claimed["expires_at"]
+    before, after = FrozenClock(clock.moment + timedelta(seconds=59)), FrozenClock(clock.moment + timedelta(seconds=61))
+
+    def deliver(b: TaskBoard) -> object:
+        return b.deliver(task["id"], worker.id, DeliverRequest(result="done"))
+
+    def expire(b: TaskBoard) -> object:
+        return b.fire_timer(TimerKind.CLAIM_EXPIRY, task["id"], 1, deadline)
+
+    outcomes = race(deliver, expire, (before, after)) if round_ % 2 else race(expire, deliver, (after, before))
+    final = api.get(f"/tasks/{task['id']}").json()
+    types = event_types(task["id"])
+    if final["status"] == "delivered":
+        assert sorted(outcomes) == ["noop", "ok"] and "task.expired" not in types
+    else:
+        assert final["status"] == "open" and sorted(outcomes) == ["open", "stale_claim"]
+        assert "task.delivered" not in types and types.count("task.expired") == 1
+
+
+@pytest.mark.parametrize("poster_action", ["complete", "reject"])
+def test_the_poster_racing_the_auto_complete_ends_in_exactly_one_of_them(
+    api: Api, clock: FrozenClock, poster: Agent, worker: Agent, poster_action: str
+) -> None:
+    task = api.post_task(poster, auto_complete_seconds=60)
+    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    delivered = api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key).json()
+    late = FrozenClock(clock.moment + timedelta(seconds=61))
+
+    def act(b: TaskBoard) -> object:
+        return (
+            getattr(b, poster_action)(task["id"], poster.id)
+            if poster_action == "complete"
+            else b.reject(task["id"], poster.id, "no")
+        )
+
+    def auto(b: TaskBoard) -> object:
+        return b.fire_timer(TimerKind.AUTO_COMPLETE, task["id"], 1, delivered["auto_complete_at"])
+
+    outcomes = race(act, auto, (late, late))
+    types = event_types(task["id"])
+    decisive = [t for t in types if t in ("task.completed", "task.rejected")]
+    assert len(decisive) == 1, types
+    assert "ok" in outcomes or "completed" in outcomes
+    assert outcomes.count("noop") + outcomes.count("invalid_transition") == 1, outcomes
+
+
+# ---- starting timers from the stream ----
+
+
+def test_a_redelivered_stream_record_starts_its_timer_once(
+    stack: Stack, api: Api, poster: Agent, worker: Agent
+) -> None:
+    from taskboard.repository import state_from_item
+    from taskboard.runtime import scheduler
+    from taskboard.timers import timers_implied
+
+    task = api.post_task(poster)
+    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    state = board().tasks.load(task["id"])
+    assert state is not None
+    (timer,) = timers_implied(None, state.state)
+    first, again = scheduler().start(timer), scheduler().start(timer)  # the stream already started it, too
+    assert first is not None and again == first
+    executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
+        stateMachineArn=stack.names["ClaimExpiryStateMachine"]
+    )["executions"]
+    assert [e["name"] for e in executions] == [timer.execution_name]
+    assert state_from_item  # the stream handler reads images with the repository's own row mapping
+
+
+def test_one_failing_record_does_not_fail_its_batch(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from local.template import ROOT
+    from taskboard import timers
+
+    good = json.loads((ROOT / "events/on_task_change.json").read_text())["Records"][0]
+    bad = json.loads(json.dumps(good))
+    bad["dynamodb"]["SequenceNumber"] = "222"
+    bad["dynamodb"]["NewImage"]["id"] = {"S": "11111111-1111-4111-8111-111111111111"}
+    original = timers.TimerScheduler.start
+
+    def start(self: timers.TimerScheduler, timer: timers.Timer) -> bool:
+        if timer.task_id.startswith("1111"):
+            raise RuntimeError("Step Functions is unavailable")
+        return original(self, timer)
+
+    monkeypatch.setattr(timers.TimerScheduler, "start", start)
+    spec = stack.functions["OnTaskChangeFunction"]
+    answer = stack.module(spec).handler({"Records": [bad, good]}, LambdaContext(spec))
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "222"}]}
+
+
+# ---- the template's state machines, executed by moto, with short waits ----
+
+
+def wait_for(predicate: Callable[[], bool], seconds: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def shifted(seconds: float) -> Callable[[], datetime]:
+    return lambda: utc_now() + timedelta(seconds=seconds)
+
+
+def test_a_claim_left_alone_expires_through_its_state_machine(
+    stack: Stack, api: Api, poster: Agent, worker: Agent
+) -> None:
+    task = api.post_task(poster, timeout_seconds=30, max_attempts=2)
+    board().clock = shifted(-28)  # the claim is made "28 s ago": it lapses ~2 s from now
+    claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
+    board().clock = utc_now
+    wait_for(lambda: "task.expired" in event_types(task["id"]), 10)
+    stored = board().tasks.load(task["id"])
+    assert stored is not None and stored.state.status == "open"  # written, not only read as open
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    (execution,) = sfn.list_executions(stateMachineArn=stack.names["ClaimExpiryStateMachine"])["executions"]
+    assert execution["status"] == "SUCCEEDED"
+    assert '"outcome": "open"' in sfn.describe_execution(executionArn=execution["executionArn"])["output"]
+    assert claimed["expires_at"] <= board().events(task["id"])[-1]["timestamp"]
+
+
+def test_a_delivery_left_alone_completes_through_its_state_machine(
+    stack: Stack, api: Api, poster: Agent, worker: Agent
+) -> None:
+    task = api.post_task(poster, auto_complete_seconds=30)
+    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    board().clock = shifted(-28)
+    api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key)
+    board().clock = utc_now
+    wait_for(lambda: "task.completed" in event_types(task["id"]), 10)
+    assert api.get(f"/tasks/{task['id']}").json()["status"] == "completed"
+    assert [p.errors for p in stack.pollers] == [[]]
