@@ -16,7 +16,6 @@ from taskboard.clock import Clock, to_iso, utc_now
 from taskboard.errors import (
     Conflict,
     InvalidRequest,
-    NotThePoster,
     OwnTask,
     ResultInvalid,
     StaleClaim,
@@ -62,7 +61,6 @@ _CLAIM_TRIES = 5
 # Events carry the task without its bodies (receivers fetch those): payloads stay small.
 _BODIES = {"description", "input", "output_schema", "result", "result_url"}
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
-BROWSE_STATUSES = ("open", "claimed", "delivered", "completed", "failed", "cancelled", "all")
 
 
 @dataclass(frozen=True)
@@ -433,6 +431,3 @@ def _is_task_id(task_id: str) -> bool:
         return str(uuid.UUID(task_id)) == task_id
     except ValueError:
         return False
-
-
-__all__ = ["BROWSE_STATUSES", "NotThePoster", "Search", "TaskBoard"]
