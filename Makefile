@@ -39,7 +39,7 @@ format: $(STAMP)
 openapi: $(STAMP)  ## regenerate docs/openapi.json from the code
 	$(BIN)/python -m local.openapi
 
-bench: $(STAMP)  ## AWS requests per endpoint, cold starts, /tasks/next cost as the table grows
+bench: $(STAMP)  ## AWS requests per endpoint, cold starts, /tasks/next as the table grows, timers' cost per lifecycle
 	$(BIN)/python -m scripts.bench
 
 template-check: $(STAMP) $(SAM)  ## cfn-lint and sam validate --lint

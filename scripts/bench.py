@@ -6,6 +6,9 @@
 3. GET /tasks/next?skills=rare as the table fills with tasks it must not read: other skills, and 'rare'
    tasks that are claimed or finished. Seeded straight into moto (the repository's own item format).
 4. The reads an idle long poll makes, from the poll interval, checked against a real (short) poll.
+5. What the timers cost per task lifecycle (happy path, claim expiry, auto-complete): Step Functions executions
+   and state transitions, Lambda invocations, DynamoDB requests and stream records, counted on the local stack
+   with the deadlines brought ~2 s near; then the cost per million lifecycles at AWS list prices.
 
 moto does not measure capacity: it returns ConsumedCapacity only when asked, and then a constant per request.
 Capacity here is therefore an estimate from the items' sizes by DynamoDB's rounding rules (reads: 4 KB units,
@@ -23,10 +26,11 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -226,7 +230,8 @@ class Recorder:
 
     @contextmanager
     def measure(self) -> Iterator[list[Call]]:
-        self._calls = calls = []
+        calls: list[Call] = []
+        self._calls = calls
         try:
             yield calls
         finally:
@@ -362,7 +367,7 @@ def bench_endpoints() -> None:
     with Stack() as stack:
         api, recorder = Client(stack), Recorder()
         scenarios = endpoint_scenarios(api)
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for route in stack.routes:
             name = f"{route.method} {route.path}"
             found = scenarios.get((route.method, route.path))
@@ -433,7 +438,7 @@ def _cold_run(app: Path, *flags: str) -> subprocess.CompletedProcess[str]:
 
 def heaviest_packages(importtime: str, top: int = 4) -> list[tuple[str, float]]:
     """Self import time (ms) summed per top-level package, during the function module's import only."""
-    per_package: Counter[str] = Counter()
+    per_package: dict[str, float] = defaultdict(float)
     inside = False
     for line in importtime.splitlines():
         if line.startswith("bench: import"):
@@ -443,7 +448,7 @@ def heaviest_packages(importtime: str, top: int = 4) -> list[tuple[str, float]]:
             continue
         self_us, _, name = line.removeprefix("import time:").split("|")
         per_package[name.strip().split(".")[0]] += int(self_us) / 1000
-    return [(package, ms) for package, ms in per_package.most_common(top) if ms >= 0.5]
+    return [(package, ms) for package, ms in sorted(per_package.items(), key=lambda kv: -kv[1])[:top] if ms >= 0.5]
 
 
 def bench_cold_starts() -> None:
@@ -734,7 +739,9 @@ def bench_long_polls() -> None:
         waiting = api.task(poster, tags=["setup"])
         from taskboard.runtime import board
 
-        cases = [(interval, "GET /tasks/next?skills=idle", "skills=idle") for interval in sorted({low, 2, 5, high})]
+        cases: list[tuple[float, str, str]] = [
+            (interval, "GET /tasks/next?skills=idle", "skills=idle") for interval in sorted({low, 2, 5, high})
+        ]
         cases.insert(
             cases.index((2, "GET /tasks/next?skills=idle", "skills=idle")) + 1,
             (2, "  ... skills=a,b,c", "skills=a,b,c"),
@@ -816,6 +823,434 @@ def bench_real_poll() -> None:
     )
 
 
+# ---- 5. timers: Step Functions and Lambda per task lifecycle ---------------------------------------------------
+
+TIMER_SECONDS = 30  # the shortest timeout_seconds / auto_complete_seconds the API accepts
+TIMER_LEAD = 2  # a claim's expiry arrives this long after the lifecycle's calls; a delivery's auto-complete 1 s later
+QUIET_SECONDS = 0.6  # no execution running and no Lambda invoked for this long: the lifecycle is over
+STREAM_FUNCTION = "OnTaskChangeFunction"
+TIMER_FUNCTIONS = ("ExpireClaimFunction", "AutoCompleteFunction")
+STATE_MACHINES = {"ClaimExpiryStateMachine": "ClaimExpiry", "AutoCompleteStateMachine": "AutoComplete"}
+
+# AWS list prices, us-east-1 (per unit).
+PRICES = {
+    "api": (3.50 / 1e6, "API Gateway REST API", "$3.50 per million requests"),
+    "lambda_request": (0.20 / 1e6, "Lambda requests", "$0.20 per million requests"),
+    "lambda_gb_s": (0.0000133334, "Lambda duration, arm64", "$0.0000133334 per GB-second"),
+    "transition": (0.025 / 1000, "Step Functions Standard", "$0.025 per 1,000 state transitions"),
+    "wru": (0.625 / 1e6, "DynamoDB on-demand writes", "$0.625 per million write request units"),
+    "rru": (0.125 / 1e6, "DynamoDB on-demand reads", "$0.125 per million read request units"),
+    "stream": (0.0, "DynamoDB Streams, read by a Lambda trigger", "free"),
+}
+MIN_BILLED_MS = 20
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function: str
+    ms: float
+    records: int = 0  # stream records in the event (OnTaskChangeFunction)
+
+
+class Invocations:
+    """Every Lambda invocation of the stack, timed: API requests (through `run`, from the bench's client) and what
+    state machines and the stream poller invoke (Stack.call_function, wrapped before the stack starts)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.log: list[Invocation] = []
+        self._lock = threading.Lock()
+        self._running = 0
+        self._last = time.monotonic()
+        self._current = threading.local()
+        invoke = stack.call_function
+
+        def counted(spec: Any, event: Any) -> Any:
+            records = len(event.get("Records") or []) if isinstance(event, dict) else 0
+            return self.run(spec.logical_id, lambda: invoke(spec, event), records)
+
+        # An instance attribute: start() hands it to the stream pollers and to moto's Lambda (the state machines).
+        stack.call_function = counted  # type: ignore[method-assign]
+
+    def run(self, function: str, call: Callable[[], Any], records: int = 0) -> Any:
+        with self._lock:
+            self._running += 1
+        self._current.function = function
+        start = time.perf_counter()
+        try:
+            return call()
+        finally:
+            elapsed = (time.perf_counter() - start) * 1000
+            self._current.function = None
+            with self._lock:
+                self.log.append(Invocation(function, elapsed, records))
+                self._running -= 1
+                self._last = time.monotonic()
+
+    def current(self) -> str:
+        """The function this thread is running (its AWS requests are that function's)."""
+        return getattr(self._current, "function", None) or "(bench)"
+
+    def idle_for(self) -> float:
+        with self._lock:
+            return 0.0 if self._running else time.monotonic() - self._last
+
+
+class CountingClient(Client):
+    def __init__(self, stack: Stack, invocations: Invocations) -> None:
+        super().__init__(stack)
+        self.invocations = invocations
+
+    def send(self, request: Request) -> ProxyResponse:
+        found = self.stack.match(request.method, request.path)
+        function = found[0].logical_id if found else "(no route)"
+        response: ProxyResponse = self.invocations.run(function, lambda: Client.send(self, request))
+        return response
+
+
+class OwnedRecorder(Recorder):
+    """Recorder that also notes which function made each request."""
+
+    def __init__(self, whose: Callable[[], str]) -> None:
+        super().__init__()
+        self.whose = whose
+        self.owners: dict[int, str] = {}
+
+    def _record(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if self._calls is not None:
+            call = analyze(model.name, context.get("bench_params", {}), parsed)
+            self.owners[id(call)] = self.whose()
+            self._calls.append(call)
+
+
+class StartedExecutions:
+    """Counts StartExecution requests of the Step Functions client the stream function uses."""
+
+    def __init__(self) -> None:
+        from taskboard.aws import client
+
+        self.count = 0
+        client("stepfunctions").meta.events.register(
+            "after-call.sfn.StartExecution", self._started, unique_id="bench-start-execution"
+        )
+
+    def _started(self, **_: Any) -> None:
+        self.count += 1
+
+
+@dataclass
+class Lifecycle:
+    label: str
+    calls: str
+    fields: dict[str, Any]
+    steps: tuple[str, ...]
+    api: list[str] = field(default_factory=list)
+    started: int = 0
+    executions: Counter[str] = field(default_factory=Counter)
+    outcomes: list[str] = field(default_factory=list)
+    entered: int = 0
+    retries: int = 0
+    invocations: list[Invocation] = field(default_factory=list)
+    calls_made: list[Call] = field(default_factory=list)
+    timer_calls: list[Call] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def invoked(self, *functions: str) -> int:
+        return sum(1 for i in self.invocations if i.function in functions)
+
+    @property
+    def api_invocations(self) -> int:
+        return sum(1 for i in self.invocations if i.function not in (STREAM_FUNCTION, *TIMER_FUNCTIONS))
+
+    @property
+    def records(self) -> int:
+        return sum(i.records for i in self.invocations if i.function == STREAM_FUNCTION)
+
+
+def lifecycles() -> list[Lifecycle]:
+    both = {"timeout_seconds": TIMER_SECONDS, "auto_complete_seconds": TIMER_SECONDS}
+    return [
+        Lifecycle("a) happy path", "post, claim, deliver, complete", both, ("claim", "deliver", "complete")),
+        Lifecycle("b) expiry", "post, claim; left alone", both, ("claim",)),
+        Lifecycle("c) auto-complete", "post, claim, deliver; left alone", both, ("claim", "deliver")),
+    ]
+
+
+def execution_history(stepfunctions: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = stepfunctions.get_execution_history(executionArn=arn, maxResults=1000, **token)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        token = {"nextToken": page["nextToken"]}
+
+
+def deadlines_soon() -> tuple[datetime, datetime]:
+    """When a lifecycle's claim and delivery "happen": TIMER_SECONDS before deadlines TIMER_LEAD (claim expiry) and
+    TIMER_LEAD + 1 s (auto-complete) from now, each 1 microsecond past a whole second.
+
+    moto's Wait state waits int(fire_at - now) seconds, so it wakes up to 1 s before the whole second it is given
+    (AWS does not); a deadline just past a whole second is never before that wake-up, so no timer fires early and
+    costs a TimerFiredEarly retry that AWS would not make."""
+    expiry = datetime.fromtimestamp(math.ceil(time.time()) + TIMER_LEAD, UTC) + timedelta(microseconds=1)
+    claimed = expiry - timedelta(seconds=TIMER_SECONDS)
+    return claimed, claimed + timedelta(seconds=1)
+
+
+def run_lifecycle(
+    stack: Stack,
+    api: CountingClient,
+    recorder: OwnedRecorder,
+    started: StartedExecutions,
+    poster: Agent,
+    worker: Agent,
+    lifecycle: Lifecycle,
+) -> None:
+    """Drive one lifecycle with deadlines a few seconds away, and count everything until its timers finished."""
+    import boto3
+
+    from taskboard.clock import utc_now
+    from taskboard.runtime import board
+
+    stepfunctions = boto3.client("stepfunctions", region_name=REGION)  # not the counted one
+    machines = {stack.names[logical_id]: short for logical_id, short in STATE_MACHINES.items()}
+    invocations = api.invocations
+    first, starts = len(invocations.log), started.count
+    bodies = {"claim": {"agent_id": "bench"}, "deliver": {"result": RESULT}, "complete": None}
+    keys = {"claim": worker.key, "deliver": worker.key, "complete": poster.key}
+    begun = time.perf_counter()
+    with recorder.measure() as calls:
+        # The board's clock stands still in the past while the calls run (as tests/support.FrozenClock does): the
+        # claim's expiry arrives TIMER_LEAD s from now, the delivery's auto-complete a second later (a fixed order).
+        claimed, delivered = deadlines_soon()
+        board().clock = lambda: claimed
+        try:
+            task_id = api.task(poster, **lifecycle.fields)
+            for step in lifecycle.steps:
+                if step == "deliver":
+                    board().clock = lambda: delivered
+                api.ok("POST", f"/tasks/{task_id}/{step}", key=keys[step], body=bodies[step])
+        finally:
+            board().clock = utc_now
+        limit = time.monotonic() + 20
+        while True:
+            executions = [
+                (short, execution)
+                for arn, short in machines.items()
+                for execution in stepfunctions.list_executions(stateMachineArn=arn)["executions"]
+                if execution["name"].startswith(task_id)
+            ]
+            running = any(execution["status"] == "RUNNING" for _, execution in executions)
+            if executions and not running and invocations.idle_for() >= QUIET_SECONDS:
+                break
+            if time.monotonic() > limit:
+                raise RuntimeError(f"{lifecycle.label}: timers still running after 20 s: {executions}")
+            time.sleep(0.1)
+    lifecycle.seconds = time.perf_counter() - begun - QUIET_SECONDS
+    lifecycle.invocations = invocations.log[first:]
+    lifecycle.api = [i.function for i in lifecycle.invocations if i.function not in (STREAM_FUNCTION, *TIMER_FUNCTIONS)]
+    lifecycle.started = started.count - starts
+    lifecycle.calls_made = list(calls)
+    timer_owners = (STREAM_FUNCTION, *TIMER_FUNCTIONS)
+    lifecycle.timer_calls = [call for call in calls if recorder.owners.get(id(call)) in timer_owners]
+    for short, execution in sorted(executions, key=lambda found: found[1]["startDate"]):
+        lifecycle.executions[short] += 1
+        history = [event["type"] for event in execution_history(stepfunctions, execution["executionArn"])]
+        lifecycle.entered += sum(1 for kind in history if kind.endswith("StateEntered"))
+        lifecycle.retries += max(0, history.count("TaskScheduled") - history.count("TaskStateEntered"))
+        described = stepfunctions.describe_execution(executionArn=execution["executionArn"])
+        outcome = json.loads(described.get("output") or "{}").get("outcome", execution["status"].lower())
+        lifecycle.outcomes.append(f"{short} {outcome}")
+
+
+def bench_timers() -> None:
+    section("5. Timers: Step Functions and Lambda per task lifecycle")
+    runs = lifecycles()
+    stack = Stack(environment={"POLL_INTERVAL_SECONDS": "0.1"})
+    invocations = Invocations(stack)
+    with stack:
+        for spec in stack.functions.values():  # imported now, so no invocation below pays for it
+            stack.module(spec)
+        api, recorder = CountingClient(stack, invocations), OwnedRecorder(invocations.current)
+        started = StartedExecutions()
+        poster, worker = api.agent("poster"), api.agent("worker")
+        for lifecycle in runs:
+            progress(f"timers: {lifecycle.label}")
+            run_lifecycle(stack, api, recorder, started, poster, worker, lifecycle)
+        errors = [error for poller in stack.pollers for error in poller.errors]
+    report_timer_counts(runs, errors)
+    report_timer_costs(runs)
+
+
+def report_timer_counts(runs: list[Lifecycle], errors: list[str]) -> None:
+    def row(label: str, value: Callable[[Lifecycle], Any]) -> tuple[Any, ...]:
+        return (label, *(value(lifecycle) for lifecycle in runs))
+
+    def per_function(function: str) -> Callable[[Lifecycle], int]:
+        return lambda lifecycle: lifecycle.invoked(function)
+
+    rows = [
+        row("API requests", lambda c: len(c.api)),
+        row("StartExecution calls", lambda c: c.started),
+        row(
+            "  executions",
+            lambda c: ", ".join(f"{n} {short}" for short, n in c.executions.items()) or "-",
+        ),
+        row("  outcome of each timer", lambda c: ", ".join(c.outcomes)),
+        row("state transitions (StateEntered)", lambda c: c.entered),
+        row("  retries (extra TaskScheduled)", lambda c: c.retries),
+        row("Lambda invocations, here", lambda c: len(c.invocations)),
+        row("  API functions", lambda c: c.api_invocations),
+        row(f"  {STREAM_FUNCTION} (batches here)", per_function(STREAM_FUNCTION)),
+        *(row(f"  {function}", per_function(function)) for function in TIMER_FUNCTIONS),
+        row(f"stream records to {STREAM_FUNCTION}", lambda c: c.records),
+        row("Lambda invocations, 1 per record", lambda c: len(c.invocations) - c.invoked(STREAM_FUNCTION) + c.records),
+        row("table stream records~ (items written)", lambda c: Cost.of(c.calls_made).items_written),
+        row("DynamoDB requests", lambda c: Cost.of(c.calls_made).total),
+        row("  by operation", lambda c: Cost.of(c.calls_made).describe()),
+        row("  by the timer + stream functions", lambda c: Cost.of(c.timer_calls).describe()),
+        row("WRU~", lambda c: number(Cost.of(c.calls_made).wcu)),
+        row("RRU~", lambda c: number(Cost.of(c.calls_made).rcu)),
+        row(f"post -> last timer done, s (deadlines {TIMER_LEAD}-{TIMER_LEAD + 2} s on)", lambda c: f"{c.seconds:.1f}"),
+    ]
+    out("Lifecycles (one task each, driven through Stack.invoke; the worker finds the task by its id):")
+    for lifecycle in runs:
+        functions = ", ".join(name.removesuffix("Function") for name in lifecycle.api)
+        out(f"  {lifecycle.label}: {lifecycle.calls} (API functions: {functions})")
+    out()
+    table(("per lifecycle", *(lifecycle.label for lifecycle in runs)), rows, right=range(1, len(runs) + 1))
+    out()
+    shift = TIMER_SECONDS - TIMER_LEAD
+    out(f"Each lifecycle's calls ran on the board's clock stopped ~{shift} s in the past (~{shift - 1} s from the")
+    out(f"delivery on), so its {TIMER_SECONDS} s deadlines came soon: the claim's expiry ~{TIMER_LEAD} s after the")
+    out("calls, the delivery's auto-complete a second later, each just past a whole second (moto's Wait state")
+    out("truncates to whole seconds and would wake a timer up to 1 s early: a TimerFiredEarly retry AWS would not")
+    out("make). Counted until every execution the lifecycle started had finished and no Lambda had run for")
+    out(f"{QUIET_SECONDS} s (the timers' own writes reach the stream, too).")
+    out("A timer whose task moved on meanwhile still fires, as deployed: its Lambda runs and does nothing (noop).")
+    retries = sum(lifecycle.retries for lifecycle in runs)
+    out("Transitions: the StateEntered events in the history of every execution (Wait + Task here). AWS bills")
+    out("each state entered as one transition, and every retry of a Task state as one more (after a Lambda error,")
+    out(f"or a timer woken before its deadline: TimerFiredEarly); {retries or 'none'} here (extra TaskScheduled).")
+    out("Table stream records~: every item put or deleted makes one; the template's filter passes only the task's")
+    out(f"STATE item to {STREAM_FUNCTION}, and records filtered out invoke nothing.")
+    if errors:
+        out(f"Stream poller errors: {errors}")
+
+
+def report_timer_costs(runs: list[Lifecycle]) -> None:
+    durations = sorted(i.ms for lifecycle in runs for i in lifecycle.invocations)
+    groups = {
+        "API functions": [
+            i.ms for c in runs for i in c.invocations if i.function not in (STREAM_FUNCTION, *TIMER_FUNCTIONS)
+        ],
+        STREAM_FUNCTION: [i.ms for c in runs for i in c.invocations if i.function == STREAM_FUNCTION],
+        "timer functions": [i.ms for c in runs for i in c.invocations if i.function in TIMER_FUNCTIONS],
+    }
+    median_ms = statistics.median(durations)
+    billed_ms = max(MIN_BILLED_MS, math.ceil(median_ms))
+    memory_gb = int(load_template()["Globals"]["Function"]["MemorySize"]) / 1024
+    gb_s = billed_ms / 1000 * memory_gb
+
+    out()
+    out("AWS list prices assumed, us-east-1 (check them against aws.amazon.com/pricing):")
+    table(("service", "price"), [(name, text) for _, name, text in PRICES.values()])
+    out()
+    medians = ", ".join(f"{name} {statistics.median(ms):.0f} ms" for name, ms in groups.items() if ms)
+    out(f"Lambda duration: the median in-process invocation here took {median_ms:.0f} ms")
+    out(f"({medians}).")
+    out(f"Assumed: {billed_ms} ms (that median, at least {MIN_BILLED_MS} ms) for every invocation, at the template's")
+    out(f"MemorySize {memory_gb * 1024:.0f} MB on arm64: {gb_s:.4f} GB-s each.")
+    out("In-process the AWS calls go to moto, not over the network, so real durations are likely longer; at this")
+    out("size duration is a small part of the Lambda bill either way.")
+
+    def lines(c: Lifecycle) -> dict[str, tuple[float, float, str, bool]]:
+        """item -> (quantity per lifecycle, price per unit, service, counts as timers)."""
+        cost = Cost.of(c.calls_made)
+        api_lambdas, timer_lambdas = c.api_invocations, c.invoked(*TIMER_FUNCTIONS)
+        price = {key: value[0] for key, value in PRICES.items()}
+        return {
+            "API Gateway requests": (len(c.api), price["api"], "API Gateway", False),
+            "Lambda requests, API functions": (api_lambdas, price["lambda_request"], "Lambda", False),
+            f"Lambda requests, {STREAM_FUNCTION} (1 per record)": (
+                c.records,
+                price["lambda_request"],
+                "Lambda",
+                True,
+            ),
+            "Lambda requests, ExpireClaim + AutoComplete": (timer_lambdas, price["lambda_request"], "Lambda", True),
+            "Lambda GB-s, API functions": (api_lambdas * gb_s, price["lambda_gb_s"], "Lambda", False),
+            "Lambda GB-s, stream + timer functions": (
+                (c.records + timer_lambdas) * gb_s,
+                price["lambda_gb_s"],
+                "Lambda",
+                True,
+            ),
+            "Step Functions state transitions": (c.entered + c.retries, price["transition"], "Step Functions", True),
+            "DynamoDB write request units~": (cost.wcu, price["wru"], "DynamoDB", False),
+            "DynamoDB read request units~": (cost.rcu, price["rru"], "DynamoDB", False),
+            "DynamoDB Streams reads (Lambda trigger)": (c.records, price["stream"], "DynamoDB", False),
+        }
+
+    per_run = [lines(lifecycle) for lifecycle in runs]
+
+    def quantity(value: float) -> str:
+        return f"{value:.3f}" if 0 < value < 1 else number(round(value, 2))
+
+    rows = []
+    for item in per_run[0]:
+        cells: list[str] = []
+        for found in per_run:
+            amount, unit_price, _, _ = found[item]
+            cells += [quantity(amount), f"{amount * unit_price * 1e6:,.2f}"]
+        rows.append((item, *cells))
+    totals = [sum(amount * unit * 1e6 for amount, unit, _, _ in found.values()) for found in per_run]
+    rows.append(("total", *(cell for total in totals for cell in ("", f"{total:,.2f}"))))
+    out()
+    out("Cost per MILLION lifecycles, USD (qty = per lifecycle; Lambda requests of the stream function at worst):")
+    headers = ["item"]
+    for lifecycle in runs:
+        headers += [f"{lifecycle.label} qty", "$/M"]
+    table(headers, rows, right=range(1, 2 * len(runs) + 1))
+
+    services = ("API Gateway", "Lambda", "Step Functions", "DynamoDB")
+    share_rows = []
+    for service in services:
+        cells = []
+        for found, total in zip(per_run, totals, strict=True):
+            spent = sum(amount * unit * 1e6 for amount, unit, name, _ in found.values() if name == service)
+            cells += [f"{spent:,.2f}", f"{spent / total:.0%}"]
+        share_rows.append((service, *cells))
+    cells = []
+    for found, total in zip(per_run, totals, strict=True):
+        spent = sum(amount * unit * 1e6 for amount, unit, _, timers in found.values() if timers)
+        cells += [f"{spent:,.2f}", f"{spent / total:.0%}"]
+    share_rows.append(("timers: transitions + timer & stream Lambdas", *cells))
+    share_rows.append(("total", *(cell for total in totals for cell in (f"{total:,.2f}", "100%"))))
+    out()
+    headers = ["service"]
+    for lifecycle in runs:
+        headers += [f"{lifecycle.label} $/M", "share"]
+    table(headers, share_rows, right=range(1, 2 * len(runs) + 1))
+    out()
+    happy = runs[0]
+    transitions_per_timer = happy.entered / max(1, sum(happy.executions.values()))
+    heartbeat = transitions_per_timer * PRICES["transition"][0] * 1e6
+    out("Notes:")
+    out("- WRU~/RRU~ are estimated from item sizes as in section 1. Transactional writes (every task change here)")
+    out("  cost 2 WRU per KB of each item, so a transaction of small items costs twice its item count.")
+    out(f"- {STREAM_FUNCTION} is invoked per batch in production (up to 100 records, within 1 s: the template's")
+    out("  BatchSize and MaximumBatchingWindowInSeconds), so one invocation per record is an upper bound for low")
+    out("  traffic, and the count falls as traffic grows. Stream reads by a Lambda trigger are free.")
+    out("- A waiting Standard execution costs nothing: a timer is billed its transitions, however long it waits.")
+    out("  Superseded timers are not stopped (taskboard/timers.py), so each still costs its transitions and one")
+    out(f"  Lambda. Every heartbeat starts another expiry timer: ~{transitions_per_timer:.0f} more transitions")
+    out(f"  (${heartbeat:,.2f} per million heartbeats) besides its own request, stream record and Lambdas.")
+    out("- Not counted: the worker's GET /tasks/next and the poster's GET /tasks/{id}/result (section 1 has")
+    out("  them), CloudWatch Logs, X-Ray (Tracing: Active), data transfer, free tiers.")
+
+
 # ---- main ------------------------------------------------------------------------------------------------------
 
 
@@ -823,7 +1258,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--markdown", type=Path, help="also write the report to this file (docs/bench.md)")
     parser.add_argument(
-        "--only", choices=("endpoints", "cold", "growth", "poll"), action="append", help="run only these parts"
+        "--only",
+        choices=("endpoints", "cold", "growth", "poll", "timers"),
+        action="append",
+        help="run only these parts",
     )
     args = parser.parse_args(argv)
     parts = {
@@ -831,6 +1269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "cold": bench_cold_starts,
         "growth": bench_next_growth,
         "poll": bench_long_polls,
+        "timers": bench_timers,
     }
     import moto
 
