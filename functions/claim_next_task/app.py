@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+from taskboard.finding import Search
 from taskboard.http import Router, board, caller_id, lambda_handler, metrics, poll_timeout
 from taskboard.models import ClaimRequest, NextTaskResponse, parse_skills
-from taskboard.service import Search
 
 router = Router()
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from taskboard.finding import Search
 from taskboard.http import Router, board, caller_id, lambda_handler, poll_timeout
 from taskboard.models import NextTaskResponse, parse_skills
-from taskboard.service import Search
 
 router = Router()
 

@@ -123,11 +123,11 @@ def test_finding_work_never_scans_the_table(api: Api, poster: Agent, worker: Age
 def test_many_own_or_attempted_tasks_ahead_do_not_hide_newer_work(
     api: Api, poster: Agent, worker: Agent, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskboard import service
+    from taskboard import finding
 
     # Given more of the worker's own open tasks, and tasks it already attempted, than two pages of the index
     # hold, all older than a task it could take (pages of 8 here, so the test needs few tasks)
-    monkeypatch.setattr(service, "_CANDIDATES_PER_PAGE", 8)
+    monkeypatch.setattr(finding, "CANDIDATES_PER_PAGE", 8)
     for _ in range(15):
         api.post_task(worker, tags=["busy"])
     for _ in range(5):

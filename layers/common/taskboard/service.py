@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from taskboard import lifecycle
+from taskboard import finding, lifecycle
 from taskboard.clock import Clock, to_iso, utc_now
 from taskboard.errors import (
     Conflict,
@@ -21,6 +19,7 @@ from taskboard.errors import (
     StaleClaim,
     TaskNotFound,
 )
+from taskboard.finding import Search
 from taskboard.lifecycle import Status, TaskState
 from taskboard.limits import PAGE_MAX_BYTES
 from taskboard.models import (
@@ -51,24 +50,11 @@ from taskboard.timers import TimerKind
 # A transition re-reads and re-decides when another request changed the task in between; past this many
 # lost races in a row the caller gets 409 and may retry.
 _MAX_RACES = 5
-# /tasks/next reads the index in pages of this many entries (already filtered for the caller), at most this
-# many pages per skill per search, and confirms candidates by reading their STATE this many at a time.
-_CANDIDATES_PER_PAGE = 100
-_PAGES_PER_SEARCH = 5
-_STATES_PER_READ = 5
 # claim_next tries this many candidates before it reports nothing found for this round.
 _CLAIM_TRIES = 5
 # Events carry the task without its bodies (receivers fetch those): payloads stay small.
 _BODIES = {"description", "input", "output_schema", "result", "result_url"}
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
-
-
-@dataclass(frozen=True)
-class Search:
-    """What a worker looks for: tasks carrying any of `skills` (any task when empty)."""
-
-    skills: tuple[str, ...] = ()
-    requires_human: bool | None = None
 
 
 class TaskBoard:
@@ -123,11 +109,13 @@ class TaskBoard:
         partitions = skills or (ALL_TAG,)
         if status in ("open", "claimed"):
             bound = {"not_after": to_iso(now)} if status == "open" else {"later_than": to_iso(now)}
-            keys, more = self._merged(INDEX_AVAILABLE, partitions, limit, True, after, **bound)
+            keys, more = finding.merged_page(self.tasks, INDEX_AVAILABLE, partitions, limit, True, after, **bound)
         elif status == "all":
-            keys, more = self._merged(INDEX_BY_TAG, partitions, limit, False, after)
+            keys, more = finding.merged_page(self.tasks, INDEX_BY_TAG, partitions, limit, False, after)
         else:
-            keys, more = self._merged(INDEX_BY_STATUS, tuple(f"{p}#{status}" for p in partitions), limit, False, after)
+            keys, more = finding.merged_page(
+                self.tasks, INDEX_BY_STATUS, tuple(f"{p}#{status}" for p in partitions), limit, False, after
+            )
         stored = self.tasks.load_many([task_id_of(key) for key in keys])
         page: list[Task] = []
         size = 0
@@ -154,9 +142,11 @@ class TaskBoard:
         """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear."""
 
         def attempt() -> StoredTask | None:
-            for task_id in self._claimable(caller, search):
+            for task_id in finding.claimable(self.tasks, caller, search, self.clock()):
                 stored = self.tasks.load(task_id)
-                if stored is not None and _takeable(lifecycle.settle(stored.state, self.clock()), caller, search):
+                if stored is not None and finding.takeable(
+                    lifecycle.settle(stored.state, self.clock()), caller, search
+                ):
                     return stored
             return None
 
@@ -168,7 +158,7 @@ class TaskBoard:
         """Find and claim in one call: a lost race for one candidate moves on to the next."""
 
         def attempt() -> Task | None:
-            for tries, task_id in enumerate(self._claimable(caller, search)):
+            for tries, task_id in enumerate(finding.claimable(self.tasks, caller, search, self.clock())):
                 if tries >= _CLAIM_TRIES:
                     return None
                 try:
@@ -317,52 +307,6 @@ class TaskBoard:
             return self._view(StoredTask(after, stored.body, delivery), caller, now)
         raise Conflict("The task is changing too fast; try again.")
 
-    def _claimable(self, caller: str, search: Search) -> Iterator[str]:
-        """Ids of tasks the caller could claim now, oldest first: open (or with a lapsed claim), not its own,
-        not one it already attempted. The index Query drops the tasks it may not take; only the STATE of the
-        rest is read, a few at a time, to confirm (the index lags the table slightly)."""
-        now = self.clock()
-        streams = [
-            self._eligible_keys(partition, caller, search, to_iso(now)) for partition in search.skills or (ALL_TAG,)
-        ]
-        candidates = _unique(heapq.merge(*streams))
-        while batch := list(itertools.islice(candidates, _STATES_PER_READ)):
-            states = self.tasks.load_states([task_id_of(key) for key in batch])
-            for key in batch:
-                state = states.get(task_id_of(key))
-                if state is not None and _takeable(lifecycle.settle(state, now), caller, search):
-                    yield state.id
-
-    def _eligible_keys(self, partition: str, caller: str, search: Search, now: str) -> Iterator[str]:
-        after = None
-        for _ in range(_PAGES_PER_SEARCH):
-            page = self.tasks.listing_page(
-                INDEX_AVAILABLE,
-                partition,
-                limit=_CANDIDATES_PER_PAGE,
-                ascending=True,
-                after=after,
-                not_after=now,
-                claimable_by=caller,
-                requires_human=search.requires_human,
-            )
-            yield from page.sort_keys
-            if not page.more or page.resume_after is None:
-                return
-            after = page.resume_after
-
-    def _merged(
-        self, index: str, partitions: tuple[str, ...], limit: int, ascending: bool, after: str | None, **bounds: Any
-    ) -> tuple[list[str], bool]:
-        """One page over several index partitions (any-of skills), merged by sort key, each task once."""
-        pages = [
-            self.tasks.listing_page(index, p, limit=limit, ascending=ascending, after=after, **bounds)
-            for p in partitions
-        ]
-        keys = sorted({key for page in pages for key in page.sort_keys}, reverse=not ascending)
-        more = any(page.more for page in pages) or len(keys) > limit
-        return keys[:limit], more
-
     def _poll(self, attempt: Callable[[], Any], timeout: float) -> Any:
         """Call `attempt` now and then every poll_interval until it returns something or `timeout` runs out."""
         deadline = self.monotonic() + timeout
@@ -406,24 +350,6 @@ class TaskBoard:
             created_at=state.created_at,
             updated_at=state.updated_at,
         )
-
-
-def _takeable(state: TaskState, caller: str, search: Search) -> bool:
-    return (
-        state.status is Status.OPEN
-        and state.poster_id != caller
-        and caller not in state.past_workers
-        and (search.requires_human is None or state.requires_human == search.requires_human)
-    )
-
-
-def _unique(keys: Iterator[str]) -> Iterator[str]:
-    """Sorted keys with repeats dropped (a task listed under two of the searched skills)."""
-    previous = None
-    for key in keys:
-        if key != previous:
-            yield key
-        previous = key
 
 
 def _is_task_id(task_id: str) -> bool:

@@ -1,0 +1,100 @@
+"""Finding work: which tasks a worker may take now, read from the Available index without a Scan.
+
+Pure orchestration over the repository's index pages; the rules of who may take what are lifecycle's."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from taskboard import lifecycle
+from taskboard.clock import to_iso
+from taskboard.lifecycle import Status, TaskState
+from taskboard.repository import ALL_TAG, INDEX_AVAILABLE, TaskRepository, task_id_of
+
+# /tasks/next reads the index in pages of this many entries (already filtered for the caller), at most this
+# many pages per skill per search, and confirms candidates by reading their STATE this many at a time.
+CANDIDATES_PER_PAGE = 100
+PAGES_PER_SEARCH = 5
+STATES_PER_READ = 5
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a worker looks for: tasks carrying any of `skills` (any task when empty)."""
+
+    skills: tuple[str, ...] = ()
+    requires_human: bool | None = None
+
+
+def claimable(tasks: TaskRepository, caller: str, search: Search, now: datetime) -> Iterator[str]:
+    """Ids of tasks the caller could claim now, oldest first: open (or with a lapsed claim), not its own,
+    not one it already attempted. The index Query drops the tasks it may not take; only the STATE of the
+    rest is read, a few at a time, to confirm (the index lags the table slightly)."""
+    streams = [
+        _eligible_keys(tasks, partition, caller, search, to_iso(now)) for partition in search.skills or (ALL_TAG,)
+    ]
+    candidates = _unique(heapq.merge(*streams))
+    while batch := list(itertools.islice(candidates, STATES_PER_READ)):
+        states = tasks.load_states([task_id_of(key) for key in batch])
+        for key in batch:
+            state = states.get(task_id_of(key))
+            if state is not None and takeable(lifecycle.settle(state, now), caller, search):
+                yield state.id
+
+
+def _eligible_keys(tasks: TaskRepository, partition: str, caller: str, search: Search, now: str) -> Iterator[str]:
+    after = None
+    for _ in range(PAGES_PER_SEARCH):
+        page = tasks.listing_page(
+            INDEX_AVAILABLE,
+            partition,
+            limit=CANDIDATES_PER_PAGE,
+            ascending=True,
+            after=after,
+            not_after=now,
+            claimable_by=caller,
+            requires_human=search.requires_human,
+        )
+        yield from page.sort_keys
+        if not page.more or page.resume_after is None:
+            return
+        after = page.resume_after
+
+
+def merged_page(
+    tasks: TaskRepository,
+    index: str,
+    partitions: tuple[str, ...],
+    limit: int,
+    ascending: bool,
+    after: str | None,
+    **bounds: Any,
+) -> tuple[list[str], bool]:
+    """One page over several index partitions (any-of skills), merged by sort key, each task once."""
+    pages = [tasks.listing_page(index, p, limit=limit, ascending=ascending, after=after, **bounds) for p in partitions]
+    keys = sorted({key for page in pages for key in page.sort_keys}, reverse=not ascending)
+    more = any(page.more for page in pages) or len(keys) > limit
+    return keys[:limit], more
+
+
+def takeable(state: TaskState, caller: str, search: Search) -> bool:
+    return (
+        state.status is Status.OPEN
+        and state.poster_id != caller
+        and caller not in state.past_workers
+        and (search.requires_human is None or state.requires_human == search.requires_human)
+    )
+
+
+def _unique(keys: Iterator[str]) -> Iterator[str]:
+    """Sorted keys with repeats dropped (a task listed under two of the searched skills)."""
+    previous = None
+    for key in keys:
+        if key != previous:
+            yield key
+        previous = key
