@@ -475,7 +475,6 @@ def test_concurrent_claims_of_one_task_have_exactly_one_winner(live: Live, tight
     the account that holds the claim."""
     poster = live.new_agent("poster")
     workers = [live.new_agent(f"worker-{n}") for n in range(CLAIMERS)]
-    started = time.monotonic()
     for round_number in range(ROUNDS):
         task = post_task(live, poster, title=f"race {round_number}", tags=[unique_skill()])
         claim_url = f"{live.url}/tasks/{task['id']}/claim"
@@ -494,7 +493,6 @@ def test_concurrent_claims_of_one_task_have_exactly_one_winner(live: Live, tight
         assert (won["claimed_by"], won["agent_id"], won["attempts"]) == (winner.id, winner.id, 1), (round_number, won)
         stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=TIMEOUT).json()
         assert (stored["status"], stored["claimed_by"], stored["attempts"]) == ("claimed", winner.id, 1), round_number
-    assert time.monotonic() - started < 60
 
 
 def test_concurrent_claim_next_hands_out_each_task_once(live: Live, tight_thread_switching: None) -> None:
