@@ -84,6 +84,8 @@ def main() -> None:
     with Stack() as stack:
         server = LocalServer(stack, os.environ.get("HOST", "127.0.0.1"), port)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+        # Ctrl-C stops it even when started from a script that left SIGINT ignored (background jobs do).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         routes = "\n".join(f"  {r.method:6} {r.path}" for r in sorted(stack.routes, key=lambda r: (r.path, r.method)))
         print(
             f"Agent Task Board (local, on moto) at {server.url}\n{routes}\n  GET    /openapi.json\n\n"
