@@ -288,3 +288,25 @@ def test_a_delivery_left_alone_completes_through_its_state_machine(
     wait_for(lambda: "task.completed" in event_types(task["id"]), 10)
     assert api.get(f"/tasks/{task['id']}").json()["status"] == "completed"
     assert [p.errors for p in stack.pollers] == [[]]
+
+
+def test_events_name_the_worker_they_concern_even_after_it_lost_the_claim(
+    api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    """The outbox items carry the poster and the worker involved, so a per-account feed can reach both."""
+    task = api.post_task(poster, max_attempts=2)
+    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key)
+    api.post(f"/tasks/{task['id']}/reject", key=poster.key)
+    items = boto3.client("dynamodb", region_name="us-east-1").query(
+        TableName=board().tasks.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+        ExpressionAttributeValues={":pk": {"S": f"TASK#{task['id']}"}, ":events": {"S": "EVENT#"}},
+    )["Items"]
+    concerned = {item["type"]["S"]: (item["poster_id"]["S"], item.get("worker_id", {}).get("S")) for item in items}
+    assert concerned == {
+        "task.created": (poster.id, None),
+        "task.claimed": (poster.id, worker.id),
+        "task.delivered": (poster.id, worker.id),
+        "task.rejected": (poster.id, worker.id),
+    }

@@ -157,8 +157,10 @@ def _delivery_from_item(item: dict[str, Any]) -> Delivery:
     )
 
 
-def event_item(state: TaskState, envelope: dict[str, Any]) -> dict[str, Any]:
-    """One domain event (its Standard Webhooks envelope) as an outbox item beside its task."""
+def event_item(state: TaskState, envelope: dict[str, Any], worker_id: str | None = None) -> dict[str, Any]:
+    """One domain event (its Standard Webhooks envelope) as an outbox item beside its task, naming the accounts
+    it concerns: the poster and the worker involved (for a release, expiry or rejection, the one who lost the
+    claim, although the task no longer names them)."""
     from taskboard.clock import from_iso
 
     sequence = int(envelope["data"]["sequence"])
@@ -171,16 +173,24 @@ def event_item(state: TaskState, envelope: dict[str, Any]) -> dict[str, Any]:
             sequence=sequence,
             created_at=envelope["timestamp"],
             poster_id=state.poster_id,
-            worker_id=state.claimed_by,
+            worker_id=worker_id,
             envelope=json.dumps(envelope, separators=(",", ":")),
             expires_ttl=expires,
         ),
     }
 
 
-def _event_puts(table: str, state: TaskState, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _event_puts(
+    table: str, state: TaskState, events: Iterable[dict[str, Any]], worker_id: str | None = None
+) -> list[dict[str, Any]]:
     return [
-        {"Put": {"TableName": table, "Item": event_item(state, e), "ConditionExpression": "attribute_not_exists(pk)"}}
+        {
+            "Put": {
+                "TableName": table,
+                "Item": event_item(state, e, worker_id),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
         for e in events
     ]
 
@@ -290,7 +300,7 @@ class TaskRepository:
             actions.append({"Delete": {"TableName": self.table, "Key": _key(after.id, "RESULT")}})
         if listing_items(before) != listing_items(after):
             actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
-        actions.extend(_event_puts(self.table, after, events))
+        actions.extend(_event_puts(self.table, after, events, after.claimed_by or before.claimed_by))
         self._transact(actions)
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
