@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from taskboard import finding, lifecycle
 from taskboard.clock import Clock, to_iso, utc_now
 from taskboard.errors import (
+    BoardError,
     Conflict,
     InvalidRequest,
     OwnTask,
@@ -55,6 +56,16 @@ _CLAIM_TRIES = 5
 # Events carry the task without its bodies (receivers fetch those): payloads stay small.
 _BODIES = {"description", "input", "output_schema", "result", "result_url"}
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a transition writes: the new state, and a delivery to store or the current one to discard."""
+
+    after: TaskState
+    delivery: Delivery | None = None
+    drop_delivery: bool = False
+    cause: str | None = None  # who completed a delivery: "poster" (default) or "auto"
 
 
 class TaskBoard:
@@ -184,28 +195,23 @@ class TaskBoard:
         delivered = "result" in request.model_fields_set and request.result is not None
         if not delivered and request.result_url is None:
             raise InvalidRequest("Deliver a `result`, a `result_url`, or both.")
-        for _ in range(_MAX_RACES):
-            stored, now = self._load(task_id), self.clock()
+
+        def decide(stored: StoredTask, now: datetime) -> Decision:
             lifecycle.check_worker(stored.state, caller, now, request.attempt)  # 403/409 before any 422
             schema = stored.body.output_schema
-            if schema is not None:
-                errors = result_errors(schema, request.result)
-                if errors:
-                    raise ResultInvalid(
-                        "Result does not match the required output_schema",
-                        validation_errors=errors,
-                        expected_schema=schema,
-                    )
-            after, events = self._record(
-                stored.state, lifecycle.deliver(stored.state, caller, now, request.attempt), now
-            )
-            delivery = Delivery(after.attempts, caller, request.result, request.result_url)
-            try:
-                self.tasks.save(stored.state, after, delivery=delivery, events=events)
-            except WriteConflict:
-                continue
-            return self._view(StoredTask(after, stored.body, delivery), caller, now)
-        raise StaleClaim("The task changed while delivering; read it again.")
+            errors = result_errors(schema, request.result) if schema is not None else []
+            if errors:
+                raise ResultInvalid(
+                    "Result does not match the required output_schema",
+                    validation_errors=errors,
+                    expected_schema=schema,
+                )
+            after = lifecycle.deliver(stored.state, caller, now, request.attempt)
+            return Decision(after, delivery=Delivery(after.attempts, caller, request.result, request.result_url))
+
+        changed = self._apply(task_id, decide, StaleClaim("The task changed while delivering; read it again."))
+        assert changed is not None
+        return self._view(changed[0], caller, changed[1])
 
     # ---- the poster's side ---------------------------------------------------------------------------------
 
@@ -248,18 +254,17 @@ class TaskBoard:
         """Apply what a timer stands for, if it still applies: the task's new status, or "noop" when the task
         moved on since the timer started. Raises TimerFiredEarly before the deadline."""
         fire = lifecycle.expire if kind is TimerKind.CLAIM_EXPIRY else lifecycle.auto_complete
-        for _ in range(_MAX_RACES):
-            stored, now = self.tasks.load(task_id), self.clock()
-            after = fire(stored.state, attempt, deadline, now) if stored else None
-            if stored is None or after is None:
-                return "noop"
-            after, events = self._record(stored.state, after, now, cause="auto")
-            try:
-                self.tasks.save(stored.state, after, events=events)
-            except WriteConflict:
-                continue  # the worker or the poster acted in the same instant: re-read, perhaps nothing to do
-            return str(after.status)
-        raise Conflict("The task kept changing while its timer fired.")
+
+        def decide(stored: StoredTask, now: datetime) -> Decision | None:
+            after = fire(stored.state, attempt, deadline, now)
+            return Decision(after, cause="auto") if after is not None else None
+
+        try:
+            # a conflict means the worker or the poster acted in the same instant: re-read, perhaps nothing to do
+            changed = self._apply(task_id, decide, Conflict("The task kept changing while its timer fired."))
+        except TaskNotFound:
+            return "noop"
+        return str(changed[0].state.status) if changed else "noop"
 
     def events(self, task_id: str) -> list[dict[str, Any]]:
         return self.tasks.events(task_id)
@@ -295,17 +300,35 @@ class TaskBoard:
     def _transition(
         self, task_id: str, caller: str, decide: Callable[[TaskState, datetime], TaskState], drop: bool = False
     ) -> Task:
-        """Read, decide with a pure lifecycle rule, write if nobody changed the task meanwhile; else re-decide."""
+        """A transition that is one pure lifecycle rule (`drop`: it discards the current delivery)."""
+        changed = self._apply(
+            task_id,
+            lambda stored, now: Decision(decide(stored.state, now), drop_delivery=drop),
+            Conflict("The task is changing too fast; try again."),
+        )
+        assert changed is not None
+        return self._view(changed[0], caller, changed[1])
+
+    def _apply(
+        self, task_id: str, decide: Callable[[StoredTask, datetime], Decision | None], conflict: BoardError
+    ) -> tuple[StoredTask, datetime] | None:
+        """Read the task, decide (a pure rule; None: nothing to do), write the decision with its events only if
+        nobody changed the task meanwhile, else read and decide again. Raises TaskNotFound, whatever `decide`
+        raises, and `conflict` after _MAX_RACES lost races in a row."""
         for _ in range(_MAX_RACES):
             stored, now = self._load(task_id), self.clock()
-            after, events = self._record(stored.state, decide(stored.state, now), now)
+            decision = decide(stored, now)
+            if decision is None:
+                return None
+            after, events = self._record(stored.state, decision.after, now, decision.cause)
+            drop = decision.drop_delivery and stored.delivery is not None
             try:
-                self.tasks.save(stored.state, after, drop_delivery=drop and stored.delivery is not None, events=events)
+                self.tasks.save(stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events)
             except WriteConflict:
                 continue
-            delivery = None if drop else stored.delivery
-            return self._view(StoredTask(after, stored.body, delivery), caller, now)
-        raise Conflict("The task is changing too fast; try again.")
+            delivery = decision.delivery or (None if decision.drop_delivery else stored.delivery)
+            return StoredTask(after, stored.body, delivery), now
+        raise conflict
 
     def _poll(self, attempt: Callable[[], Any], timeout: float) -> Any:
         """Call `attempt` now and then every poll_interval until it returns something or `timeout` runs out."""
