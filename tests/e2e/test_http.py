@@ -29,6 +29,10 @@ from tests.support import QUICKSTART_SCHEMA, Agent
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 15  # seconds any one HTTP call may take before the test gives up on it
+# The simultaneous-request tests switch threads every microsecond (to surface requests seeing each other's
+# state) while moto copies the whole shared table on each write: answers are slow there, not missing. This
+# bounds a hang, not a speed.
+CONCURRENT_TIMEOUT = 120
 
 
 def auth(agent: Agent) -> dict[str, str]:
@@ -453,7 +457,7 @@ def test_concurrent_requests_each_act_as_their_own_caller(live: Live, tight_thre
         def poster(agent: Agent, n: int = round_number) -> Callable[[], requests.Response]:
             title = f"{agent.id} round {n}"
             return lambda: requests.post(
-                f"{live.url}/tasks", json={"title": title}, headers=auth(agent), timeout=TIMEOUT
+                f"{live.url}/tasks", json={"title": title}, headers=auth(agent), timeout=CONCURRENT_TIMEOUT
             )
 
         responses = _answered(_fire_together([poster(agent) for agent in agents]))
@@ -480,7 +484,9 @@ def test_concurrent_claims_of_one_task_have_exactly_one_winner(live: Live, tight
         claim_url = f"{live.url}/tasks/{task['id']}/claim"
 
         def claimer(worker: Agent, url: str = claim_url) -> Callable[[], requests.Response]:
-            return lambda: requests.post(url, json={"agent_id": worker.id}, headers=auth(worker), timeout=TIMEOUT)
+            return lambda: requests.post(
+                url, json={"agent_id": worker.id}, headers=auth(worker), timeout=CONCURRENT_TIMEOUT
+            )
 
         responses = _answered(_fire_together([claimer(worker) for worker in workers]))
         statuses = sorted(response.status_code for response in responses)
@@ -491,7 +497,7 @@ def test_concurrent_claims_of_one_task_have_exactly_one_winner(live: Live, tight
         (winner,) = [worker for worker, response in zip(workers, responses, strict=True) if response.status_code == 200]
         won = responses[workers.index(winner)].json()
         assert (won["claimed_by"], won["agent_id"], won["attempts"]) == (winner.id, winner.id, 1), (round_number, won)
-        stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=TIMEOUT).json()
+        stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=CONCURRENT_TIMEOUT).json()
         assert (stored["status"], stored["claimed_by"], stored["attempts"]) == ("claimed", winner.id, 1), round_number
 
 
@@ -507,7 +513,7 @@ def test_concurrent_claim_next_hands_out_each_task_once(live: Live, tight_thread
             params={"skills": skill},
             json={"agent_id": worker.id},
             headers=auth(worker),
-            timeout=TIMEOUT,
+            timeout=CONCURRENT_TIMEOUT,
         )
 
     responses = _answered(_fire_together([claimer(worker) for worker in workers]))
@@ -518,7 +524,7 @@ def test_concurrent_claim_next_hands_out_each_task_once(live: Live, tight_thread
     assert {task["id"] for _, task in winners} == posted
     for worker, task in winners:
         assert (task["status"], task["claimed_by"], task["agent_id"]) == ("claimed", worker.id, worker.id), task
-        stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=TIMEOUT).json()
+        stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=CONCURRENT_TIMEOUT).json()
         assert stored["claimed_by"] == worker.id
     empty = [response.json() for response in responses if response.json()["task"] is None]
     assert empty == [{"task": None, "retry": True}] * (CLAIMERS - 3)
