@@ -20,6 +20,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 _ROLE = "local-stack-role"
 Invoke = Callable[[FunctionSpec, Any], Any]
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
 
 
 def _placeholder_zip() -> bytes:
@@ -42,8 +43,17 @@ def provision(template: dict[str, Any], names: dict[str, str]) -> dict[str, str]
         if table.get("LatestStreamArn"):
             names[f"{logical_id}.StreamArn"] = table["LatestStreamArn"]
     sqs = boto3.client("sqs", region_name=REGION)
-    for logical_id in resources(template, "AWS::SQS::Queue"):
-        url = sqs.create_queue(QueueName=logical_id)["QueueUrl"]
+    queues = resources(template, "AWS::SQS::Queue")
+    # dead-letter queues first: a queue's RedrivePolicy names its dead-letter queue's ARN
+    for logical_id, props in sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1]):
+        attributes = {name: str(props[name]) for name in _QUEUE_ATTRIBUTES if name in props}
+        if "RedrivePolicy" in props:
+            policy = props["RedrivePolicy"]
+            target = resolve(policy["deadLetterTargetArn"], names)
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": target, "maxReceiveCount": policy["maxReceiveCount"]}
+            )
+        url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
         names[logical_id] = url
         names[f"{logical_id}.Arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{logical_id}"
     role = boto3.client("iam", region_name=REGION).create_role(
@@ -185,12 +195,76 @@ class StreamPoller(threading.Thread):
         }
 
 
-def stream_pollers(template: dict[str, Any], names: dict[str, str], invoke: Invoke) -> list[StreamPoller]:
-    """One poller per DynamoDB event of every function, as the template subscribes them."""
-    pollers = []
+class QueuePoller(threading.Thread):
+    """An SQS event source mapping: receives up to BatchSize messages, invokes the function with them, and
+    deletes those it did not report as failed. A failed message stays invisible until its visibility timeout
+    (which the function may have changed) runs out, and moves to the dead-letter queue after the queue's
+    maxReceiveCount: SQS (moto) does that part itself."""
+
+    def __init__(self, spec: FunctionSpec, source: dict[str, Any], queue_url: str, queue_arn: str, invoke: Invoke):
+        super().__init__(name=f"queue-{spec.logical_id}", daemon=True)
+        self.spec, self.queue_url, self.queue_arn, self.invoke = spec, queue_url, queue_arn, invoke
+        self.batch_size = int(source.get("BatchSize", 10))
+        self.stopping = threading.Event()
+        self.errors: list[str] = []
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=15)
+
+    def run(self) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        while not self.stopping.is_set():
+            # no long polling: every moto call holds the stack's one lock, so a waiting receive would stall it
+            received = sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=self.batch_size,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not received:
+                self.stopping.wait(0.1)
+                continue
+            records = [self._lambda_record(m) for m in received]
+            try:
+                answer = self.invoke(self.spec, {"Records": records}) or {}
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            except Exception as error:  # the whole batch failed: every message comes back after its timeout
+                self.errors.append(repr(error))
+                continue
+            done = [m for m in received if m["MessageId"] not in failed]
+            if done:
+                sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
+                )
+
+    def _lambda_record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
+        }
+
+
+def event_pollers(template: dict[str, Any], names: dict[str, str], invoke: Invoke) -> list[StreamPoller | QueuePoller]:
+    """One poller per DynamoDB stream or SQS event of every function, as the template subscribes them."""
+    pollers: list[StreamPoller | QueuePoller] = []
     for spec in functions(template).values():
         for event in spec.events.values():
+            source = event["Properties"]
             if event["Type"] == "DynamoDB":
-                source = event["Properties"]
                 pollers.append(StreamPoller(spec, source, resolve(source["Stream"], names), invoke))
+            elif event["Type"] == "SQS":
+                arn = resolve(source["Queue"], names)
+                url = next(names[name] for name in names if names.get(f"{name}.Arn") == arn)
+                pollers.append(QueuePoller(spec, source, url, arn, invoke))
     return pollers

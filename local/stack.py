@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from local.services import StreamPoller, provision, route_lambda_invocations, stream_pollers
+from local.services import QueuePoller, StreamPoller, event_pollers, provision, route_lambda_invocations
 from local.template import (
     ROOT,
     FunctionRoute,
@@ -40,6 +40,7 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would drown the log
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "ALLOW_LOOPBACK_WEBHOOKS": "true",  # a receiver on this machine (http://127.0.0.1:PORT) may subscribe
 }
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -147,7 +148,7 @@ class Stack:
         self.routes = function_routes(self.template)
         self.functions = functions(self.template)
         self.names: dict[str, str] = {}
-        self.pollers: list[StreamPoller] = []
+        self.pollers: list[StreamPoller | QueuePoller] = []
         self.extra_environment = environment or {}
         self._modules: dict[str, ModuleType] = {}
         self._mock: Any = None
@@ -176,14 +177,18 @@ class Stack:
             sys.path.insert(0, str(LAYER))
         self._forget_cached_clients()
         route_lambda_invocations(self.call_function, self.functions)
-        self.pollers = stream_pollers(self.template, self.names, self.call_function)
+        self.pollers = event_pollers(self.template, self.names, self.call_function)
         for poller in self.pollers:
             poller.start()
 
+    def stop_pollers(self) -> None:
+        """Stop reading streams and queues (a test that reads them itself, or drives a handler by hand)."""
+        for poller in self.pollers:
+            poller.stop()
+
     def stop(self) -> None:
         try:
-            for poller in self.pollers:
-                poller.stop()
+            self.stop_pollers()
             self._stop_waiting_timers()
         finally:
             self.pollers = []

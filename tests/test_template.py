@@ -27,20 +27,21 @@ def test_cfn_lint_passes() -> None:
 
 API_FUNCTIONS = {route.logical_id for route in ROUTES}
 TIMER_FUNCTIONS = {"OnTaskChangeFunction", "ExpireClaimFunction", "AutoCompleteFunction"}
+WEBHOOK_FUNCTIONS = {"OnTaskEventFunction", "DeliverWebhookFunction"}
 STATE_MACHINES = {n: r["Properties"] for n, r in TEMPLATE["Resources"].items() if r["Type"].endswith("StateMachine")}
 
 
 def test_every_function_resolves_to_code() -> None:
     loader = Stack.__new__(Stack)
     loader._modules = {}
-    assert set(FUNCTIONS) == API_FUNCTIONS | TIMER_FUNCTIONS
+    assert set(FUNCTIONS) == API_FUNCTIONS | TIMER_FUNCTIONS | WEBHOOK_FUNCTIONS
     for spec in functions(TEMPLATE).values():
         module = loader.module(spec)
         assert callable(getattr(module, spec.handler.rsplit(".", 1)[1])), spec.logical_id
 
 
 def test_every_api_function_is_one_endpoint_whose_router_serves_it() -> None:
-    assert len(ROUTES) == len(API_FUNCTIONS) == 14
+    assert len(ROUTES) == len(API_FUNCTIONS) == 23
     loader = Stack.__new__(Stack)
     loader._modules = {}
     for route in ROUTES:
@@ -64,6 +65,19 @@ ALLOWED_ACTIONS = {
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
+    "dynamodb:UpdateItem",
+}
+# Which queues a function may send to (and nothing else of SQS, but for the delivery function's own queue).
+SENDS_TO = {
+    "TestWebhookFunction": [{"Fn::GetAtt": ["WebhookQueue", "Arn"]}],
+    "OnTaskEventFunction": [
+        {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
+        {"Fn::GetAtt": ["WebhookFanoutFailuresQueue", "Arn"]},
+    ],
+    "DeliverWebhookFunction": [
+        {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
+        {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]},
+    ],
 }
 
 
@@ -80,6 +94,11 @@ def test_policies_are_least_privilege(name: str) -> None:
             r for s in statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
         ]
         assert {"Ref": "ClaimExpiryStateMachine"} in targets and {"Ref": "AutoCompleteStateMachine"} in targets
+    elif name in SENDS_TO:
+        sqs = [s for s in statements if any(a.startswith("sqs:") for a in s["Action"])]
+        targets = [r for s in sqs for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+        assert sorted(map(str, targets)) == sorted(map(str, SENDS_TO[name]))
+        assert actions - ALLOWED_ACTIONS <= {"sqs:SendMessage", "sqs:ChangeMessageVisibility"}
     else:
         assert actions <= ALLOWED_ACTIONS
 
@@ -113,6 +132,29 @@ def test_the_timer_stream_is_filtered_and_reports_partial_batch_failures() -> No
     assert "OnFailure" in source["DestinationConfig"]
     (pattern,) = source["FilterCriteria"]["Filters"]
     assert "STATE" in pattern["Pattern"]
+
+
+def test_events_reach_webhooks_from_the_stream_through_a_queue_with_a_dead_letter_queue() -> None:
+    (event,) = FUNCTIONS["OnTaskEventFunction"]["Properties"]["Events"].values()
+    source = event["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "OnFailure" in source["DestinationConfig"]
+    (pattern,) = source["FilterCriteria"]["Filters"]
+    assert "EVENT#" in pattern["Pattern"] and "INSERT" in pattern["Pattern"]
+    (queue_event,) = FUNCTIONS["DeliverWebhookFunction"]["Properties"]["Events"].values()
+    assert queue_event["Type"] == "SQS"
+    assert queue_event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = TEMPLATE["Resources"]["WebhookQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}
+    # Lambda's advice: a queue's visibility timeout at least six times its function's timeout
+    assert queue["VisibilityTimeout"] >= 6 * FUNCTIONS["DeliverWebhookFunction"]["Properties"]["Timeout"]
+
+
+def test_loopback_webhooks_are_off_in_every_deployed_stage() -> None:
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALLOW_LOOPBACK_WEBHOOKS"] == "false"
+    for name, resource in FUNCTIONS.items():
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert "ALLOW_LOOPBACK_WEBHOOKS" not in variables, name
 
 
 def test_timer_definitions_round_trip_through_the_template_reader() -> None:

@@ -40,6 +40,8 @@ OPEN = "open"  # posted by the poster, never claimed
 CLAIMED = "claimed"  # claimed by the worker
 DELIVERED = "delivered"  # claimed and delivered by the worker
 REOPENED = "reopened"  # claimed by the worker, then released: open again, the worker is a past worker
+SUBSCRIBED = "subscribed"  # open, and the poster holds a webhook subscription ("{hook}" in a path is its id)
+HOOK_URL = "http://127.0.0.1:9/hook"  # nothing listens there: a delivery would fail (and write its log)
 
 RESULT = {"answer": 42}
 
@@ -52,6 +54,9 @@ UNAUTH: Expected = (401, "unauthorized")
 NOT_WORKER: Expected = (403, "not_the_worker")
 NOT_POSTER: Expected = (403, "not_the_poster")
 OWN_TASK: Expected = (403, "own_task")
+ACCEPTED: Expected = (202, None)
+NO_CONTENT: Expected = (204, None)
+NO_HOOK: Expected = (404, "webhook_not_found")  # someone else's webhook is as absent as a missing one
 
 # A key that is sent must be a valid one, even where no key is needed (GET /tasks, GET /tasks/{id}): a client
 # with a wrong key learns it at once instead of being served silently as anonymous. The one exception is
@@ -73,6 +78,15 @@ MATRIX: dict[str, tuple[Expected, ...]] = {
     "complete":    (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
     "reject":      (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
     "cancel":      (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
+    "create_hook": (UNAUTH,     UNAUTH,     UNAUTH,     CREATED,    CREATED,    CREATED),
+    "list_hooks":  (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OK,         OK),
+    "get_hook":    (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
+    "delete_hook": (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    NO_CONTENT, NO_HOOK),
+    "rotate_hook": (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
+    "enable_hook": (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
+    "test_hook":   (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    ACCEPTED,   NO_HOOK),
+    "hook_log":    (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
+    "events":      (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OK,         OK),
 }
 # fmt: on
 
@@ -105,6 +119,15 @@ CALLS: dict[str, Call] = {
     "complete":    Call("POST", "/tasks/{id}/complete",  DELIVERED, status_after="completed"),
     "reject":      Call("POST", "/tasks/{id}/reject",    DELIVERED, body={"reason": "too short"}, status_after="open"),
     "cancel":      Call("POST", "/tasks/{id}/cancel",    REOPENED,  status_after="cancelled"),
+    "create_hook": Call("POST", "/webhooks",             OPEN,      body={"url": HOOK_URL}),
+    "list_hooks":  Call("GET",  "/webhooks",             SUBSCRIBED),
+    "get_hook":    Call("GET",  "/webhooks/{hook}",      SUBSCRIBED),
+    "delete_hook": Call("DELETE", "/webhooks/{hook}",    SUBSCRIBED),
+    "rotate_hook": Call("POST", "/webhooks/{hook}/rotate", SUBSCRIBED),
+    "enable_hook": Call("POST", "/webhooks/{hook}/enable", SUBSCRIBED),
+    "test_hook":   Call("POST", "/webhooks/{hook}/test", SUBSCRIBED),
+    "hook_log":    Call("GET",  "/webhooks/{hook}/deliveries", SUBSCRIBED),
+    "events":      Call("GET",  "/events",               OPEN),
 }
 # fmt: on
 
@@ -113,9 +136,12 @@ CELLS = [pytest.param(endpoint, caller, id=f"{endpoint}-{caller}") for endpoint 
 
 def test_the_matrix_covers_every_endpoint_of_the_template(api: Api) -> None:
     routes = {(route.method, route.path) for route in api.stack.routes}
-    covered = {(call.method, call.path.replace("{id}", "{task_id}")) for call in CALLS.values()}
+    covered = {
+        (call.method, call.path.replace("{id}", "{task_id}").replace("{hook}", "{webhook_id}"))
+        for call in CALLS.values()
+    }
     assert covered == routes
-    assert len(routes) == 14
+    assert len(routes) == 23
     assert MATRIX.keys() == CALLS.keys()
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
 
@@ -147,7 +173,12 @@ def set_up_task(api: Api, state: str, poster: Agent, worker: Agent) -> dict[str,
     if state == REOPENED:
         assert api.post(f"/tasks/{task_id}/release", key=worker.key).status == 200
     seen = api.get(f"/tasks/{task_id}", key=poster.key).json()
-    assert seen["status"] == ("open" if state == REOPENED else state)
+    assert seen["status"] == ("open" if state in (REOPENED, SUBSCRIBED) else state)
+    if state == SUBSCRIBED:
+        # only for cancellations, so that no event of the set-up is delivered (and logged) during the call
+        hook = api.post("/webhooks", {"url": HOOK_URL, "events": ["task.cancelled"]}, key=poster.key)
+        assert hook.status == 201, hook.body
+        seen["hook"] = hook.json()["id"]
     return seen
 
 
@@ -179,6 +210,22 @@ def check_success(
                 assert agent is not None and body["task"]["claimed_by"] == agent.id
     elif endpoint == "get_result":
         assert body["status"] == "delivered" and body["result"] == RESULT and body["retry"] is False
+    elif endpoint == "create_hook":
+        assert body["id"].startswith("wh_") and body["secret"].startswith("whsec_") and body["url"] == HOOK_URL
+    elif endpoint == "list_hooks":  # each caller sees its own subscriptions only
+        assert [hook["id"] for hook in body["webhooks"]] == ([task["hook"]] if caller == POSTER else [])
+    elif endpoint in ("get_hook", "enable_hook"):
+        assert body["id"] == task["hook"] and body["status"] == "active" and "secret" not in body
+    elif endpoint == "delete_hook":
+        assert body is None
+    elif endpoint == "rotate_hook":
+        assert body["id"] == task["hook"] and body["secret"].startswith("whsec_")
+    elif endpoint == "test_hook":
+        assert body["status"] == "queued" and body["event_id"].startswith("evt_")
+    elif endpoint == "hook_log":
+        assert body["deliveries"] == []
+    elif endpoint == "events":  # the feed shows an event once it settled: none of a task posted just now
+        assert body["events"] == [] and body["has_more"] is False
     else:
         assert body["id"] == task["id"] and body["status"] == CALLS[endpoint].status_after
     if endpoint in ("claim", "heartbeat", "deliver"):
@@ -202,9 +249,8 @@ def test_access(api: Api, poster: Agent, worker: Agent, other: Agent, endpoint: 
     table_before = scan_table()
 
     # When the caller makes the call
-    response = api.call(
-        call.method, call.path.replace("{id}", task["id"]), json_body=call.body, key=key, query=call.query
-    )
+    path = call.path.replace("{id}", task["id"]).replace("{hook}", task.get("hook", ""))
+    response = api.call(call.method, path, json_body=call.body, key=key, query=call.query)
 
     # Then the status (and, for a refusal, the code) is the one the table says
     assert response.status == status, response.body
@@ -212,7 +258,7 @@ def test_access(api: Api, poster: Agent, worker: Agent, other: Agent, endpoint: 
     if code is not None:
         assert response.json()["code"] == code
         # and a refused call changed nothing: not the task, not anything else in the table
-        assert seen == task
+        assert seen == {name: value for name, value in task.items() if name != "hook"}
         assert scan_table() == table_before
         return
     check_success(endpoint, caller, agent, response, task)
@@ -220,7 +266,7 @@ def test_access(api: Api, poster: Agent, worker: Agent, other: Agent, endpoint: 
         assert seen["status"] == call.status_after
     elif endpoint == "claim_next" and caller != POSTER:
         assert seen["status"] == "claimed" and agent is not None and seen["claimed_by"] == agent.id
-    elif endpoint != "create_key" and endpoint != "create_task":
+    elif endpoint in CALLS and CALLS[endpoint].path.startswith("/tasks") and endpoint != "create_task":
         assert seen == task  # a read changes nothing
 
 

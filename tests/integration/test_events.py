@@ -48,8 +48,12 @@ WITH_ISSUED_KEY = {
     "list_tasks": (200, None),
     "next_task": (200, None),
     "claim_next_task": (200, None),
+    "create_webhook": (201, None),
+    "list_webhooks": (200, None),
+    "list_events": (200, None),
 }
 WITH_ISSUED_KEY_OTHERWISE = (404, "task_not_found")
+WEBHOOK_ID = re.compile(r"^wh_[0-9a-f]{32}$")
 
 
 def event_file(route: FunctionRoute) -> Path:
@@ -86,6 +90,8 @@ def test_event_is_a_rest_proxy_event_for_the_templates_route(route: FunctionRout
     assert Stack().match(route.method, event["path"]) == (route, event["pathParameters"] or {})
     if "{task_id}" in route.path:
         assert UUID.match(event["pathParameters"]["task_id"]), event["pathParameters"]
+    elif "{webhook_id}" in route.path:
+        assert WEBHOOK_ID.match(event["pathParameters"]["webhook_id"]), event["pathParameters"]
     else:
         assert event["pathParameters"] is None
 
@@ -157,7 +163,8 @@ def test_event_is_a_valid_request_once_the_key_is_real(stack: Stack, api: Api, r
         event["headers"]["x-api-key"] = key
         event["multiValueHeaders"]["x-api-key"] = [key]
     status, body = invoke(stack, route, event)
-    expected_status, expected_code = WITH_ISSUED_KEY.get(route.code_uri.name, WITH_ISSUED_KEY_OTHERWISE)
+    otherwise = (404, "webhook_not_found") if "{webhook_id}" in route.path else WITH_ISSUED_KEY_OTHERWISE
+    expected_status, expected_code = WITH_ISSUED_KEY.get(route.code_uri.name, otherwise)
     assert status == expected_status, body
     if expected_code is not None:
         assert body["code"] == expected_code, body

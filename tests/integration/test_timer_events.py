@@ -1,4 +1,5 @@
-"""The sample events of the functions that are not endpoints (the stream and the timers) work as they are."""
+"""The sample events of the functions that are not endpoints (the streams, the timers, the webhook queue) work as
+they are."""
 
 from __future__ import annotations
 
@@ -32,3 +33,37 @@ def test_the_timer_events_are_accepted_and_do_nothing_for_an_unknown_task(stack:
     for logical_id, name in (("ExpireClaimFunction", "expire_claim"), ("AutoCompleteFunction", "auto_complete")):
         event = json.loads((EVENTS / f"{name}.json").read_text())
         assert invoke(stack, logical_id, event) == {"task_id": event["task_id"], "outcome": "noop"}
+
+
+def test_the_stream_event_of_a_claim_queues_one_message_per_interested_subscription(stack: Stack) -> None:
+    from taskboard.delivery import Message
+    from taskboard.runtime import subscriptions
+    from taskboard.subscriptions import Subscription
+
+    event = json.loads((EVENTS / "on_task_event.json").read_text())
+    image = event["Records"][0]["dynamodb"]["NewImage"]
+    poster, worker = image["poster_id"]["S"], image["worker_id"]["S"]
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    for account in (poster, worker, "someone-else"):
+        dynamodb.put_item(TableName="TasksTable", Item={"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}})
+        subscriptions().create(
+            Subscription(f"wh_{account[:8]}", account, "https://93.184.215.14/h", "whsec_AAAA", "2026-11-22")
+        )
+    # the poster's second subscription wants deliveries only
+    subscriptions().create(
+        Subscription("wh_delivers", poster, "https://93.184.215.14/d", "whsec_AAAA", "2026-11-22", ("task.delivered",))
+    )
+    stack.stop_pollers()  # read the queue here instead of the delivery function
+
+    assert invoke(stack, "OnTaskEventFunction", event) == {"batchItemFailures": []}
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    received = sqs.receive_message(QueueUrl=stack.names["WebhookQueue"], MaxNumberOfMessages=10)["Messages"]
+    messages = [Message.from_json(m["Body"]) for m in received]
+    assert sorted(m.route.webhook_id for m in messages) == sorted([f"wh_{poster[:8]}", f"wh_{worker[:8]}"])
+    assert {m.event["id"] for m in messages} == {json.loads(image["envelope"]["S"])["id"]}
+
+
+def test_the_queue_event_for_a_webhook_that_does_not_exist_is_dropped(stack: Stack) -> None:
+    event = json.loads((EVENTS / "deliver_webhook.json").read_text())
+    assert invoke(stack, "DeliverWebhookFunction", event) == {"batchItemFailures": []}

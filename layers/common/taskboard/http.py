@@ -17,10 +17,21 @@ from aws_lambda_powertools.logging import correlation_paths
 from taskboard.auth import key_from_headers
 from taskboard.errors import BoardError, Unauthorized
 from taskboard.limits import BODY_MAX_BYTES
-from taskboard.runtime import board, keys, logger, metrics, tracer
+from taskboard.runtime import board, keys, logger, metrics, tracer, webhooks
 from taskboard.settings import get_settings
 
-__all__ = ["Router", "board", "caller_id", "keys", "lambda_handler", "logger", "make_app", "metrics", "optional_caller"]
+__all__ = [
+    "Router",
+    "board",
+    "caller_id",
+    "keys",
+    "lambda_handler",
+    "logger",
+    "make_app",
+    "metrics",
+    "optional_caller",
+    "webhooks",
+]
 
 
 def _json_body(text: str) -> Any:

@@ -56,6 +56,7 @@ class TaskState:
     auto_complete_seconds: int = 86_400
     posted_by: str | None = None
     has_output_schema: bool = False
+    callback: bool = False  # the poster gave a callback_url (a one-task webhook subscription)
     status: Status = Status.OPEN
     attempts: int = 0
     claimed_by: str | None = None

@@ -71,6 +71,11 @@ class CreateTaskRequest(_Request):
     posted_by: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
         default=None, description="A free label for the poster (an agent name); authorization uses the key."
     )
+    callback_url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)] | None = Field(
+        default=None,
+        description="An https URL that receives this task's events, signed (a one-task webhook subscription "
+        "of the poster, id cb_<task id>); its secret is in the response, once.",
+    )
 
     @field_validator("input")
     @classmethod
@@ -163,6 +168,18 @@ class Task(BaseModel):
     updated_at: str
 
 
+class CallbackSubscription(BaseModel):
+    webhook_id: str = Field(description="cb_<task id>: manage it under /webhooks/{webhook_id}.")
+    url: str
+    secret: str = Field(description="whsec_...: verifies this task's deliveries. Shown once.")
+
+
+class CreatedTask(Task):
+    callback: CallbackSubscription | None = Field(
+        default=None, description="Only when callback_url was given, and only in this response."
+    )
+
+
 class TaskList(BaseModel):
     tasks: list[Task]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
@@ -206,3 +223,101 @@ def parse_skills(*raw: str | None) -> tuple[str, ...]:
     if len(skills) > limits.SKILLS_MAX:
         raise InvalidRequest(f"At most {limits.SKILLS_MAX} skills or tags per search.")
     return skills
+
+
+# ---- webhooks and the event feed ---------------------------------------------------------------------------
+
+EventType = Literal[
+    "task.created",
+    "task.claimed",
+    "task.released",
+    "task.delivered",
+    "task.completed",
+    "task.rejected",
+    "task.expired",
+    "task.failed",
+    "task.cancelled",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+
+class CreateWebhookRequest(_Request):
+    url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)] = Field(
+        description="https only; must not resolve to a private, loopback, link-local or metadata address."
+    )
+    events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))] | None = Field(
+        default=None, description="Event types to receive; all of them when absent."
+    )
+    skills: Annotated[list[str], BeforeValidator(_tags), Field(min_length=1, max_length=limits.SKILLS_MAX)] | None = (
+        Field(default=None, description="Also receive task.created for every new task with any of these tags.")
+    )
+
+    @model_validator(mode="after")
+    def _skills_need_created(self) -> CreateWebhookRequest:
+        if self.skills and self.events is not None and "task.created" not in self.events:
+            raise ValueError("skills subscribe to task.created: include it in events, or leave events out")
+        return self
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str
+    events: list[str] | None = Field(description="null: every event type.")
+    skills: list[str]
+    task_id: str | None = Field(description="Set for a task's callback_url subscription: that task's events only.")
+    status: Literal["active", "disabled"]
+    disabled_reason: str | None
+    disabled_at: str | None
+    failing_since: str | None = Field(description="When the current run of failed deliveries began.")
+    previous_secret_expires_at: str | None = Field(
+        description="After a rotation: until then deliveries are signed with the old secret too."
+    )
+    created_at: str
+
+
+class CreatedWebhook(Webhook):
+    secret: str = Field(description="whsec_...: verifies deliveries (Standard Webhooks). Shown once.")
+
+
+class WebhookList(BaseModel):
+    webhooks: list[Webhook]
+
+
+class RotatedSecret(BaseModel):
+    id: str
+    secret: str = Field(description="The new secret. Shown once.")
+    previous_secret_expires_at: str = Field(description="The old secret signs deliveries too until then.")
+
+
+class TestQueued(BaseModel):
+    event_id: str
+    status: Literal["queued"] = "queued"
+
+
+class Delivery(BaseModel):
+    event_id: str
+    event_type: str
+    attempt: int
+    attempted_at: str
+    outcome: Literal["delivered", "retrying", "failed", "disabled"] = Field(
+        description="retrying: another attempt at next_retry_at; failed: the last attempt failed (dead-lettered); "
+        "disabled: this answer disabled the subscription (410, or 5 days of failures)."
+    )
+    status_code: int | None = Field(description="The endpoint's HTTP status; null when it did not answer.")
+    error: str | None
+    next_retry_at: str | None
+    duration_ms: int | None
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[Delivery]
+    next_cursor: str | None
+
+
+class EventFeed(BaseModel):
+    events: list[dict[str, Any]] = Field(description="Standard Webhooks envelopes, oldest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `after` to continue (also when caught up: it marks where you are); null only when "
+        "you have no events yet and gave no `after`."
+    )
+    has_more: bool = Field(description="More events are ready now; call again at once.")

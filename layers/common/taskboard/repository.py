@@ -5,7 +5,9 @@ One table, items grouped by task (pk = TASK#<id>):
   sk BODY        description, input, output_schema: written once at creation
   sk RESULT      the current delivery; deleted when a delivery is rejected
   sk EVENT#<seq> a domain event (the outbox): written in the same transaction as the change it records, so
-                 an event exists if and only if its change committed; kept EVENT_RETENTION_DAYS (TTL)
+                 an event exists if and only if its change committed; kept EVENT_RETENTION_DAYS (TTL). The
+                 table's stream carries it to webhook subscribers; two sparse indexes make each account's feed:
+    EventsByPoster (feed_poster=poster, feed_sk=<time>#<task>#<seq>) and EventsByWorker (feed_worker=worker)
   sk TAG#<tag>   one listing item per tag, plus TAG#* for every task; each carries the keys of the three
                  sparse indexes, so finding work reads only tasks of the wanted skill in the wanted state:
     Available (avail_pk=tag, avail_sk=<claimable-from time>#<id>) while open or claimed
@@ -29,6 +31,7 @@ ALL_TAG = "*"
 INDEX_AVAILABLE = "Available"
 INDEX_BY_STATUS = "ByStatus"
 INDEX_BY_TAG = "ByTag"
+FEED_INDEXES = {"EventsByPoster": "feed_poster", "EventsByWorker": "feed_worker"}
 _BATCH_GET_MAX = 100
 EVENT_RETENTION_DAYS = 30
 _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
@@ -58,6 +61,13 @@ class StoredTask:
     state: TaskState
     body: TaskBody
     delivery: Delivery | None = None
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    events: list[dict[str, Any]]
+    last_key: str | None  # feed_sk of the last event returned
+    more: bool
 
 
 @dataclass(frozen=True)
@@ -174,10 +184,19 @@ def event_item(state: TaskState, envelope: dict[str, Any], worker_id: str | None
             created_at=envelope["timestamp"],
             poster_id=state.poster_id,
             worker_id=worker_id,
+            callback=state.callback or None,
             envelope=json.dumps(envelope, separators=(",", ":")),
             expires_ttl=expires,
+            feed_poster=state.poster_id,
+            feed_worker=worker_id,
+            feed_sk=feed_key(envelope["timestamp"], state.id, sequence),
         ),
     }
+
+
+def feed_key(timestamp: str, task_id: str, sequence: int) -> str:
+    """An event's place in an account's feed: by time, then task, then the task's own order."""
+    return f"{timestamp}#{task_id}#{sequence:010d}"
 
 
 def _event_puts(
@@ -240,8 +259,15 @@ class TaskRepository:
             self._dynamodb = client("dynamodb")
         return self._dynamodb
 
-    def create(self, state: TaskState, body: TaskBody, events: Iterable[dict[str, Any]] = ()) -> None:
-        """Write a new task with its body, listings and events in one transaction (1 request)."""
+    def create(
+        self,
+        state: TaskState,
+        body: TaskBody,
+        events: Iterable[dict[str, Any]] = (),
+        also: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Write a new task with its body, listings, events and `also` (transaction items, e.g. the task's
+        callback subscription) in one transaction (1 request)."""
         puts = [
             {
                 "Put": {
@@ -253,6 +279,7 @@ class TaskRepository:
             {"Put": {"TableName": self.table, "Item": _body_item(state.id, body)}},
             *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(state)),
             *_event_puts(self.table, state, events),
+            *also,
         ]
         self._transact(puts)
 
@@ -387,6 +414,47 @@ class TaskRepository:
             ConsistentRead=True,
         )
         return [json.loads(item["envelope"]["S"]) for item in response["Items"]]
+
+    def feed_page(
+        self, account: str, *, after: str | None, until: str, limit: int, types: tuple[str, ...] = ()
+    ) -> FeedPage:
+        """The account's events (as poster and as worker) with feed keys in (after, until], oldest first: one
+        Query per index, merged. The page ends where the first index that has more stopped, so nothing between
+        two pages is ever skipped."""
+        streams: list[tuple[list[tuple[str, dict[str, Any]]], str | None]] = []
+        for index, attribute in FEED_INDEXES.items():
+            values: dict[str, Any] = {":me": {"S": account}, ":until": {"S": until}}
+            condition = "#pk = :me AND feed_sk <= :until"
+            if after is not None:
+                condition = "#pk = :me AND feed_sk BETWEEN :after AND :until"
+                values[":after"] = {"S": after}
+            query: dict[str, Any] = {}
+            if types:
+                names = [f":t{n}" for n in range(len(types))]
+                query["FilterExpression"] = f"#type IN ({', '.join(names)})"
+                values |= {name: {"S": t} for name, t in zip(names, types, strict=True)}
+            response = self.db.query(
+                TableName=self.table,
+                IndexName=index,
+                KeyConditionExpression=condition,
+                ExpressionAttributeNames={"#pk": attribute} | ({"#type": "type"} if types else {}),
+                ExpressionAttributeValues=values,
+                Limit=limit + 1,  # BETWEEN is inclusive: room for the cursor's own event
+                **query,
+            )
+            items = [(i["feed_sk"]["S"], json.loads(i["envelope"]["S"])) for i in response["Items"]]
+            items = [(key, event) for key, event in items if key != after]
+            stopped = response.get("LastEvaluatedKey", {}).get("feed_sk", {}).get("S")
+            if len(items) > limit:
+                stopped, items = items[limit - 1][0], items[:limit]
+            streams.append((items, stopped))
+        bounds = [stopped for _, stopped in streams if stopped is not None]
+        cut = min(bounds) if bounds else None
+        merged = sorted((pair for items, _ in streams for pair in items), key=lambda pair: pair[0])
+        page = [pair for pair in merged if cut is None or pair[0] <= cut][:limit]
+        more = cut is not None or len(merged) > len(page)
+        last = page[-1][0] if page else (cut if cut is not None else after)
+        return FeedPage(events=[event for _, event in page], last_key=last, more=more)
 
     def load_states(self, task_ids: list[str]) -> dict[str, TaskState]:
         """Only the small STATE item of each task (BatchGetItem): enough to decide whether it can be taken."""

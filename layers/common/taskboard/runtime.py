@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -13,6 +14,11 @@ from taskboard.auth import KeyRepository
 from taskboard.service import TaskBoard
 from taskboard.settings import get_settings
 from taskboard.timers import TimerKind, TimerScheduler
+
+if TYPE_CHECKING:
+    from taskboard.delivery import Deliverer, WebhookQueue
+    from taskboard.subscriptions import SubscriptionRepository
+    from taskboard.webhooks import Webhooks
 
 # The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the defaults keep a module that is
 # imported before its environment is set (a test collecting it) from emitting metrics without a namespace.
@@ -26,7 +32,47 @@ def board() -> TaskBoard:
     from taskboard.repository import TaskRepository
 
     settings = get_settings()
-    return TaskBoard(TaskRepository(settings.table_name), poll_interval=settings.poll_interval_seconds)
+    return TaskBoard(
+        TaskRepository(settings.table_name),
+        poll_interval=settings.poll_interval_seconds,
+        webhooks=webhooks,
+        feed_settle_seconds=settings.feed_settle_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def webhooks() -> Webhooks:
+    from taskboard.webhooks import Webhooks
+
+    return Webhooks(subscriptions(), queue(), allow_loopback=get_settings().allow_loopback_webhooks)
+
+
+@lru_cache(maxsize=1)
+def subscriptions() -> SubscriptionRepository:
+    from taskboard.subscriptions import SubscriptionRepository
+
+    return SubscriptionRepository(get_settings().table_name)
+
+
+@lru_cache(maxsize=1)
+def queue() -> WebhookQueue:
+    from taskboard.delivery import WebhookQueue
+
+    settings = get_settings()
+    return WebhookQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url)
+
+
+@lru_cache(maxsize=1)
+def deliverer() -> Deliverer:
+    from taskboard.delivery import Deliverer
+
+    settings = get_settings()
+    return Deliverer(
+        subscriptions(),
+        queue(),
+        settings.webhook_retry_schedule,
+        allow_loopback=settings.allow_loopback_webhooks,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -47,5 +93,5 @@ def scheduler() -> TimerScheduler:
 
 def forget() -> None:
     """Drop every per-container object (the local stack and tests start a new 'container')."""
-    for cached in (board, keys, scheduler, get_settings):
+    for cached in (board, keys, scheduler, subscriptions, webhooks, queue, deliverer, get_settings):
         cached.cache_clear()

@@ -6,8 +6,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from taskboard import finding, lifecycle
 from taskboard.clock import Clock, to_iso, utc_now
@@ -24,15 +24,18 @@ from taskboard.finding import Search
 from taskboard.lifecycle import Status, TaskState
 from taskboard.limits import PAGE_MAX_BYTES
 from taskboard.models import (
+    CallbackSubscription,
+    CreatedTask,
     CreateTaskRequest,
     DeliverRequest,
+    EventFeed,
     NextTaskResponse,
     ResultResponse,
     Task,
     TaskList,
     json_size,
 )
-from taskboard.pagination import decode_cursor, encode_cursor
+from taskboard.pagination import FEED_KEY, decode_cursor, encode_cursor
 from taskboard.repository import (
     ALL_TAG,
     INDEX_AVAILABLE,
@@ -47,6 +50,9 @@ from taskboard.repository import (
 )
 from taskboard.schema_check import check_output_schema, result_errors
 from taskboard.timers import TimerKind
+
+if TYPE_CHECKING:
+    from taskboard.webhooks import Webhooks
 
 # A transition re-reads and re-decides when another request changed the task in between; past this many
 # lost races in a row the caller gets 409 and may retry.
@@ -76,8 +82,12 @@ class TaskBoard:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         poll_interval: float = 2.0,
+        webhooks: Callable[[], Webhooks] | None = None,
+        feed_settle_seconds: float = 2.0,
     ) -> None:
         self.tasks = tasks
+        self.webhooks = webhooks  # made on first use: only a task with a callback_url needs them
+        self.feed_settle_seconds = feed_settle_seconds
         self.clock = clock
         self.sleep = sleep
         self.monotonic = monotonic
@@ -85,12 +95,18 @@ class TaskBoard:
 
     # ---- posting and reading ------------------------------------------------------------------------------
 
-    def post(self, caller: str, request: CreateTaskRequest) -> Task:
+    def post(self, caller: str, request: CreateTaskRequest) -> CreatedTask:
         if request.output_schema is not None:
             check_output_schema(request.output_schema)
         now = self.clock()
+        task_id = str(uuid.uuid4())
+        callback = None
+        if request.callback_url is not None:
+            if self.webhooks is None:
+                raise InvalidRequest("callback_url is not available on this board.")
+            callback = self.webhooks().callback(caller, task_id, request.callback_url, now)
         state = TaskState(
-            id=str(uuid.uuid4()),
+            id=task_id,
             title=request.title,
             poster_id=caller,
             created_at=to_iso(now),
@@ -102,11 +118,17 @@ class TaskBoard:
             auto_complete_seconds=request.auto_complete_seconds,
             posted_by=request.posted_by,
             has_output_schema=request.output_schema is not None,
+            callback=callback is not None,
         )
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
         state, events = self._record(None, state, now)
-        self.tasks.create(state, body, events)
-        return self._view(StoredTask(state, body), caller, now)
+        also = [self.webhooks().subscriptions.callback_put(callback)] if self.webhooks and callback else []
+        self.tasks.create(state, body, events, also)
+        task = self._view(StoredTask(state, body), caller, now)
+        if callback is None:
+            return CreatedTask(**task.model_dump())
+        answer = CallbackSubscription(webhook_id=callback.id, url=callback.url, secret=callback.secret)
+        return CreatedTask(**task.model_dump(), callback=answer)
 
     def get(self, task_id: str, caller: str | None) -> Task:
         return self._view(self._load(task_id), caller, self.clock())
@@ -268,6 +290,18 @@ class TaskBoard:
 
     def events(self, task_id: str) -> list[dict[str, Any]]:
         return self.tasks.events(task_id)
+
+    def feed(self, caller: str, after: str | None, limit: int, types: tuple[str, ...]) -> EventFeed:
+        """The caller's events (tasks it posted, claims it held), oldest first, from the cursor `after` on.
+
+        Only events at least feed_settle_seconds old are shown: an event is stamped before its transaction
+        commits, so a younger one could still appear behind a cursor that already passed its time."""
+        settled = to_iso(self.clock() - timedelta(seconds=self.feed_settle_seconds))
+        page = self.tasks.feed_page(
+            caller, after=decode_cursor(after, FEED_KEY), until=settled + "#~", limit=limit, types=types
+        )
+        cursor = encode_cursor(page.last_key) if page.last_key else None
+        return EventFeed(events=page.events, next_cursor=cursor, has_more=page.more)
 
     # ---- mechanics -----------------------------------------------------------------------------------------
 

@@ -18,6 +18,15 @@ class Settings(BaseModel):
     # The timers' state machines (only the stream function that starts timers needs them).
     claim_expiry_state_machine_arn: str = ""
     auto_complete_state_machine_arn: str = ""
+    # Webhooks: the delivery queue and its dead-letter queue (only the functions that send to them need them).
+    webhook_queue_url: str = ""
+    webhook_dead_letter_queue_url: str = ""
+    # Seconds to wait after each failed delivery attempt; one attempt more than there are steps.
+    webhook_retry_schedule: tuple[int, ...] = (5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400)
+    # Only the local stack turns this on: webhooks to http://127.0.0.1 (a receiver on the developer's machine).
+    allow_loopback_webhooks: bool = False
+    # GET /events shows an event once it is this old, so a cursor never passes one still being written.
+    feed_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 @lru_cache(maxsize=1)
@@ -29,4 +38,16 @@ def get_settings() -> Settings:
         max_poll_seconds=int(os.environ.get("MAX_POLL_SECONDS", "25")),
         claim_expiry_state_machine_arn=os.environ.get("CLAIM_EXPIRY_STATE_MACHINE_ARN", ""),
         auto_complete_state_machine_arn=os.environ.get("AUTO_COMPLETE_STATE_MACHINE_ARN", ""),
+        webhook_queue_url=os.environ.get("WEBHOOK_QUEUE_URL", ""),
+        webhook_dead_letter_queue_url=os.environ.get("WEBHOOK_DEAD_LETTER_QUEUE_URL", ""),
+        allow_loopback_webhooks=os.environ.get("ALLOW_LOOPBACK_WEBHOOKS", "false").lower() == "true",
+        feed_settle_seconds=float(os.environ.get("FEED_SETTLE_SECONDS", "2")),
+        **_schedule(os.environ.get("WEBHOOK_RETRY_SCHEDULE")),
     )
+
+
+def _schedule(text: str | None) -> dict[str, tuple[int, ...]]:
+    """WEBHOOK_RETRY_SCHEDULE: comma-separated seconds (tests shorten the schedule; the template does not set it)."""
+    if not text:
+        return {}
+    return {"webhook_retry_schedule": tuple(int(part) for part in text.split(",") if part.strip())}

@@ -1,0 +1,16 @@
+"""GET /webhooks: the caller's account subscriptions (a task's callback is at /webhooks/cb_<task id>)."""
+
+from __future__ import annotations
+
+from taskboard.http import Router, caller_id, lambda_handler, webhooks
+from taskboard.models import WebhookList
+
+router = Router()
+
+
+@router.get("/webhooks", summary="List your webhooks", tags=["webhooks"])
+def list_webhooks() -> WebhookList:
+    return webhooks().list(caller_id(router))
+
+
+handler = lambda_handler(router)
