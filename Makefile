@@ -9,7 +9,7 @@ STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY ?= 0
 
-.PHONY: run test lint format openapi bench template-check build build-check deploy clean
+.PHONY: run test lint format openapi bench template-check build build-check deploy replay-webhooks clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ build: $(SAM)
 
 deploy: build  ## STAGE=dev|prod
 	$(SAM) deploy --config-env $(STAGE)
+
+replay-webhooks: $(STAMP)  ## STAGE=dev|prod: move the deployed stack's dead-lettered webhook deliveries back
+	$(BIN)/python -m scripts.replay_webhooks --stack agent-task-board-$(STAGE)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -219,18 +219,21 @@ class Recorder:
         events.register("before-parameter-build.dynamodb", self._remember, unique_id="bench-remember")
         events.register("after-call.dynamodb", self._record, unique_id="bench-record")
         self._calls: list[Call] | None = None
+        self._thread = 0
 
     @staticmethod
     def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["bench_params"] = params
 
     def _record(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        if self._calls is not None:
+        # only the measured request's own calls: the stream and queue pollers work in other threads meanwhile
+        if self._calls is not None and threading.get_ident() == self._thread:
             self._calls.append(analyze(model.name, context.get("bench_params", {}), parsed))
 
     @contextmanager
     def measure(self) -> Iterator[list[Call]]:
         calls: list[Call] = []
+        self._thread = threading.get_ident()
         self._calls = calls
         try:
             yield calls
@@ -285,6 +288,9 @@ class Client:
 # ---- 1. requests per endpoint ----------------------------------------------------------------------------------
 
 
+HOOK_URL = "http://127.0.0.1:9/hooks"  # loopback is allowed locally; nothing listens, nothing is slow
+
+
 def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable[[], Request]]]:
     """Per route: the state it is called in, and a set-up (not measured) returning the one call to measure."""
     poster, worker = api.agent("poster"), api.agent("worker")
@@ -303,6 +309,10 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
         task_id = claimed_task(output_schema=SCHEMA)
         api.ok("POST", f"/tasks/{task_id}/deliver", key=worker.key, body={"result": RESULT})
         return task_id
+
+    def webhook() -> str:
+        body = {"url": HOOK_URL, "events": ["task.failed"]}  # nothing of the bench fails: no deliveries
+        return str(api.ok("POST", "/webhooks", key=poster.key, body=body)["id"])
 
     next_query = "skills=python&timeout=0"
     new_task = {"title": "new", "description": "Do it.", "input": {"x": 1}, "tags": ["other"], "output_schema": SCHEMA}
@@ -358,6 +368,33 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
         ("POST", "/tasks/{task_id}/cancel"): (
             "open",
             lambda: Request("POST", f"/tasks/{open_task()}/cancel", poster.key),
+        ),
+        ("POST", "/webhooks"): (
+            "2 skills",
+            lambda: Request("POST", "/webhooks", worker.key, {"url": HOOK_URL, "skills": ["python", "pdf"]}),
+        ),
+        ("GET", "/webhooks"): ("1 subscription", lambda: Request("GET", "/webhooks", poster.key)),
+        ("GET", "/webhooks/{webhook_id}"): ("", lambda: Request("GET", f"/webhooks/{webhook()}", poster.key)),
+        ("DELETE", "/webhooks/{webhook_id}"): ("", lambda: Request("DELETE", f"/webhooks/{webhook()}", poster.key)),
+        ("POST", "/webhooks/{webhook_id}/rotate"): (
+            "",
+            lambda: Request("POST", f"/webhooks/{webhook()}/rotate", poster.key),
+        ),
+        ("POST", "/webhooks/{webhook_id}/enable"): (
+            "active",
+            lambda: Request("POST", f"/webhooks/{webhook()}/enable", poster.key),
+        ),
+        ("POST", "/webhooks/{webhook_id}/test"): (
+            "(+1 SQS SendMessageBatch)",
+            lambda: Request("POST", f"/webhooks/{webhook()}/test", poster.key),
+        ),
+        ("GET", "/webhooks/{webhook_id}/deliveries"): (
+            "empty log",
+            lambda: Request("GET", f"/webhooks/{webhook()}/deliveries", poster.key),
+        ),
+        ("GET", "/events"): (
+            "~40 events of the poster",
+            lambda: Request("GET", "/events", poster.key, query="limit=20"),
         ),
     }
 

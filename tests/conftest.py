@@ -9,8 +9,9 @@ import pytest
 from local.stack import Stack
 from tests.support import Agent, Api, FrozenClock
 
-# Long polls in tests re-read every 0.1 s, so a 1 s poll is 10 reads and finishes quickly.
-TEST_ENVIRONMENT = {"POLL_INTERVAL_SECONDS": "0.1"}
+# Long polls in tests re-read every 0.1 s, so a 1 s poll is 10 reads and finishes quickly; a failed webhook
+# delivery is tried again after 1 s instead of 5 s, 5 min, 30 min, ... (tests/unit/test_delivery.py checks those).
+TEST_ENVIRONMENT = {"POLL_INTERVAL_SECONDS": "0.1", "WEBHOOK_RETRY_SCHEDULE": "1,1,2"}
 
 
 @pytest.fixture

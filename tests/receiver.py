@@ -27,6 +27,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.script: list[tuple[int, dict[str, str]]] = []
+        self.failing: dict[str, list[int]] = {}  # event type -> statuses for its next deliveries
         self._lock = threading.Lock()
         receiver = self
 
@@ -35,6 +36,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
                     status, headers = receiver.script.pop(0) if receiver.script else (200, {})
+                    try:
+                        scripted = receiver.failing.get(json.loads(body).get("type"), [])
+                    except (ValueError, AttributeError):
+                        scripted = []
+                    if scripted:
+                        status = scripted.pop(0)
                     receiver.received.append(Received(self.path, dict(self.headers.items()), body, status))
                 self.send_response(status)
                 for name, value in headers.items():
@@ -57,6 +64,11 @@ class Receiver:
         """The next answers, in order (then 200s)."""
         with self._lock:
             self.script.extend(s if isinstance(s, tuple) else (s, {}) for s in statuses)
+
+    def fail(self, event_type: str, *statuses: int) -> None:
+        """Answer the next deliveries of `event_type` with these statuses (whatever else comes in between)."""
+        with self._lock:
+            self.failing.setdefault(event_type, []).extend(statuses)
 
     def wait_for(self, done: Callable[[list[Received]], bool], timeout: float = 60) -> list[Received]:
         """Wait until `done(received so far)`; fail after `timeout` seconds (a bound on a hang, not a speed)."""

@@ -184,3 +184,9 @@ def test_openapi_documents_every_route_and_the_error_shape() -> None:
     for route in ROUTES:
         assert route.method.lower() in document["paths"][route.path], route.path
     assert set(document["components"]["schemas"]["ErrorResponse"]["required"]) == {"error", "code"}
+
+
+def test_the_outputs_name_what_make_replay_webhooks_reads() -> None:
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["WebhookQueueArn"]["Value"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert outputs["WebhookDeadLetterQueueArn"]["Value"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}

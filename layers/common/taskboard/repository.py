@@ -33,6 +33,7 @@ INDEX_BY_STATUS = "ByStatus"
 INDEX_BY_TAG = "ByTag"
 FEED_INDEXES = {"EventsByPoster": "feed_poster", "EventsByWorker": "feed_worker"}
 _BATCH_GET_MAX = 100
+_FEED_READS_PER_INDEX = 5
 EVENT_RETENTION_DAYS = 30
 _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
 
@@ -433,18 +434,25 @@ class TaskRepository:
                 names = [f":t{n}" for n in range(len(types))]
                 query["FilterExpression"] = f"#type IN ({', '.join(names)})"
                 values |= {name: {"S": t} for name, t in zip(names, types, strict=True)}
-            response = self.db.query(
-                TableName=self.table,
-                IndexName=index,
-                KeyConditionExpression=condition,
-                ExpressionAttributeNames={"#pk": attribute} | ({"#type": "type"} if types else {}),
-                ExpressionAttributeValues=values,
-                Limit=limit + 1,  # BETWEEN is inclusive: room for the cursor's own event
-                **query,
-            )
-            items = [(i["feed_sk"]["S"], json.loads(i["envelope"]["S"])) for i in response["Items"]]
-            items = [(key, event) for key, event in items if key != after]
-            stopped = response.get("LastEvaluatedKey", {}).get("feed_sk", {}).get("S")
+            items: list[tuple[str, dict[str, Any]]] = []
+            stopped: str | None = None
+            for _ in range(_FEED_READS_PER_INDEX):  # a `types` filter can leave a read short: read on, a little
+                response = self.db.query(
+                    TableName=self.table,
+                    IndexName=index,
+                    KeyConditionExpression=condition,
+                    ExpressionAttributeNames={"#pk": attribute} | ({"#type": "type"} if types else {}),
+                    ExpressionAttributeValues=values,
+                    Limit=limit + 1,  # BETWEEN is inclusive: room for the cursor's own event
+                    **query,
+                )
+                found = [(i["feed_sk"]["S"], json.loads(i["envelope"]["S"])) for i in response["Items"]]
+                items.extend((key, event) for key, event in found if key != after)
+                evaluated = response.get("LastEvaluatedKey")
+                stopped = evaluated["feed_sk"]["S"] if evaluated else None
+                if evaluated is None or len(items) > limit:
+                    break
+                query["ExclusiveStartKey"] = evaluated
             if len(items) > limit:
                 stopped, items = items[limit - 1][0], items[:limit]
             streams.append((items, stopped))
