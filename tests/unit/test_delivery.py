@@ -296,3 +296,16 @@ def test_deleted_or_uninterested_subscriptions_get_nothing() -> None:
     made, subs, _ = deliverer(subscription(events=("task.completed",)), endpoint)
     assert made.handle(Message(Route("owner-1", "wh_1"), event("task.claimed")), "r") is True
     assert endpoint.sent == [] and subs.logged == []
+
+
+def test_messages_of_one_subscription_and_task_share_a_lane_ordered_by_sequence() -> None:
+    route = Route("owner-1", "wh_1")
+    claimed, created = Message(route, event("task.claimed")), Message(route, event("task.created"))
+    created = replace(created, event=created.event | {"data": {"task": {"id": "t-1"}, "sequence": 1}})
+    assert claimed.lane == created.lane == ("wh_1", "t-1")
+    assert sorted([claimed, created], key=lambda m: m.order) == [created, claimed]
+    other_task = replace(claimed, event=claimed.event | {"data": {"task": {"id": "t-2"}, "sequence": 2}})
+    other_hook = replace(claimed, route=Route("owner-1", "wh_2"))
+    test_event = Message(route, {"id": "evt_x", "type": "webhook.test", "timestamp": "", "data": {}})
+    assert len({claimed.lane, other_task.lane, other_hook.lane, test_event.lane}) == 4
+    assert Message.from_json(claimed.to_json()) == claimed

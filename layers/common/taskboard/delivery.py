@@ -56,6 +56,16 @@ class Message:
         return cls(Route(data["owner_id"], data["webhook_id"]), data["event"], int(data["attempt"]), data.get("due"))
 
     @property
+    def lane(self) -> tuple[str, str]:
+        """Messages of one lane (a subscription and a task) are sent one after the other, in `order`."""
+        task = (self.event.get("data") or {}).get("task") or {}
+        return self.route.webhook_id, str(task.get("id") or self.event["id"])
+
+    @property
+    def order(self) -> int:
+        return int((self.event.get("data") or {}).get("sequence") or 0)
+
+    @property
     def body(self) -> bytes:
         """The bytes POSTed and signed: the same for every attempt of the event."""
         return json.dumps(self.event, separators=(",", ":")).encode()

@@ -24,6 +24,12 @@ class InvalidCursor(BoardError):
     status, code = 400, "invalid_cursor"
 
 
+class UnsafeUrl(InvalidRequest):
+    """A URL we refuse to call (a webhook, a callback_url): malformed, not https, or reaching inside."""
+
+    code = "unsafe_url"
+
+
 class InvalidOutputSchema(BoardError):
     status, code = 400, "invalid_output_schema"
 
@@ -52,8 +58,16 @@ class TaskNotFound(BoardError):
     status, code = 404, "task_not_found"
 
 
+class WebhookNotFound(BoardError):
+    status, code = 404, "webhook_not_found"
+
+
 class Conflict(BoardError):
     status, code = 409, "conflict"
+
+
+class TooManyWebhooks(Conflict):
+    code = "too_many_webhooks"
 
 
 class TaskNotClaimable(Conflict):

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from taskboard.errors import InvalidRequest
+from taskboard.errors import UnsafeUrl
 from taskboard.limits import URL_MAX
 
 __all__ = ["Answer", "Resolver", "Target", "UnsafeUrl", "check_url", "parse_retry_after", "post"]
@@ -49,12 +49,6 @@ _BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 _HOSTNAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
 _NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
-
-
-class UnsafeUrl(InvalidRequest):
-    """A URL we refuse to call: malformed, not https, or reaching a non-public address."""
-
-    code = "unsafe_url"
 
 
 @dataclass(frozen=True)

@@ -13,27 +13,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from taskboard.aws import client
 from taskboard.clock import from_iso, to_iso
-from taskboard.errors import BoardError, Conflict
+from taskboard.errors import TooManyWebhooks, WebhookNotFound
 
 WEBHOOKS_PER_ACCOUNT = 20
 ROTATION_OVERLAP = timedelta(hours=24)
 DELIVERY_LOG_DAYS = 30
 ACCOUNT_PREFIX = "wh_"
 CALLBACK_PREFIX = "cb_"
-
-
-class WebhookNotFound(BoardError):
-    status, code = 404, "webhook_not_found"
-
-
-class TooManyWebhooks(Conflict):
-    code = "too_many_webhooks"
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,6 @@ class DeliveryAttempt:
     error: str | None = None
     next_retry_at: str | None = None
     duration_ms: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def new_webhook_id() -> str:
@@ -203,14 +194,15 @@ class SubscriptionRepository:
 
     def get(self, owner_id: str, webhook_id: str) -> Subscription:
         """The caller's own subscription; anyone else's is as absent as a missing one (404, 1 request)."""
-        if not webhook_id.startswith((ACCOUNT_PREFIX, CALLBACK_PREFIX)) or len(webhook_id) > 64:
+        found = None
+        if webhook_id.startswith((ACCOUNT_PREFIX, CALLBACK_PREFIX)) and len(webhook_id) <= 64:
+            found = self.find(Route(owner_id, webhook_id))
+        if found is None:
             raise WebhookNotFound(f"No webhook with id {webhook_id!r}.")
-        item = self.db.get_item(TableName=self.table, Key=_key(owner_id, webhook_id), ConsistentRead=True).get("Item")
-        if item is None:
-            raise WebhookNotFound(f"No webhook with id {webhook_id!r}.")
-        return subscription_from_item(item)
+        return found
 
     def find(self, route: Route) -> Subscription | None:
+        """The subscription a route names, if it still exists (1 consistent GetItem)."""
         item = self.db.get_item(
             TableName=self.table, Key=_key(route.owner_id, route.webhook_id), ConsistentRead=True
         ).get("Item")
