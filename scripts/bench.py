@@ -867,6 +867,8 @@ TIMER_LEAD = 2  # a claim's expiry arrives this long after the lifecycle's calls
 QUIET_SECONDS = 0.6  # no execution running and no Lambda invoked for this long: the lifecycle is over
 STREAM_FUNCTION = "OnTaskChangeFunction"
 TIMER_FUNCTIONS = ("ExpireClaimFunction", "AutoCompleteFunction")
+# The webhook pipeline reads the same stream; this section leaves it out (the README prices it per delivery).
+WEBHOOK_FUNCTIONS = ("OnTaskEventFunction", "DeliverWebhookFunction")
 STATE_MACHINES = {"ClaimExpiryStateMachine": "ClaimExpiry", "AutoCompleteStateMachine": "AutoComplete"}
 
 # AWS list prices, us-east-1 (per unit).
@@ -1107,6 +1109,9 @@ def bench_timers() -> None:
     stack = Stack(environment={"POLL_INTERVAL_SECONDS": "0.1"})
     invocations = Invocations(stack)
     with stack:
+        for poller in stack.pollers:
+            if poller.spec.logical_id in WEBHOOK_FUNCTIONS:
+                poller.stop()
         for spec in stack.functions.values():  # imported now, so no invocation below pays for it
             stack.module(spec)
         api, recorder = CountingClient(stack, invocations), OwnedRecorder(invocations.current)
@@ -1280,6 +1285,7 @@ def report_timer_costs(runs: list[Lifecycle]) -> None:
     out(f"- {STREAM_FUNCTION} is invoked per batch in production (up to 100 records, within 1 s: the template's")
     out("  BatchSize and MaximumBatchingWindowInSeconds), so one invocation per record is an upper bound for low")
     out("  traffic, and the count falls as traffic grows. Stream reads by a Lambda trigger are free.")
+    out(f"- Not run here: the webhook pipeline ({', '.join(WEBHOOK_FUNCTIONS)}); README prices it per delivery.")
     out("- A waiting Standard execution costs nothing: a timer is billed its transitions, however long it waits.")
     out("  Superseded timers are not stopped (taskboard/timers.py), so each still costs its transitions and one")
     out(f"  Lambda. Every heartbeat starts another expiry timer: ~{transitions_per_timer:.0f} more transitions")
