@@ -60,7 +60,18 @@ def generate() -> dict[str, Any]:
         "bearer": {"type": "http", "scheme": "bearer"},
     }
     for path_item in schema["paths"].values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
+            if method == "post":  # read by taskboard.idempotency before the route runs, so declared here
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": "Retrying with the same key and body returns the first response "
+                        "(header Idempotent-Replayed: true) instead of doing the work again; kept 24 h, per account.",
+                    }
+                )
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses["400"] = _error_response(

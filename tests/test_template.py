@@ -190,3 +190,21 @@ def test_the_outputs_name_what_make_replay_webhooks_reads() -> None:
     outputs = TEMPLATE["Outputs"]
     assert outputs["WebhookQueueArn"]["Value"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
     assert outputs["WebhookDeadLetterQueueArn"]["Value"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}
+
+
+def test_every_post_and_only_posts_may_keep_idempotency_records() -> None:
+    posts = {route.logical_id for route in ROUTES if route.method == "POST"}
+    assert len(posts) == 14
+    for name, resource in FUNCTIONS.items():
+        statements = [s for policy in resource["Properties"]["Policies"] for s in policy["Statement"]]
+        granted = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
+        if name in posts:
+            ((statement,),) = (granted,)
+            assert set(statement["Action"]) == {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            }
+        else:
+            assert granted == [], name

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
+from taskboard import idempotency
 from taskboard.auth import key_from_headers
 from taskboard.errors import BoardError, Unauthorized
 from taskboard.limits import BODY_MAX_BYTES
@@ -148,12 +149,18 @@ def lambda_handler(router: Router, access: Access = "key") -> Any:
             return refused
         try:
             caller = _identify(event, access)
-        except Unauthorized as error:
+            app.append_context(caller=caller)
+            return idempotency.once(
+                event, context, caller, get_settings().idempotency_table_name, lambda: app.resolve(event, context)
+            )
+        except BoardError as error:  # refused before the route runs: no key, or a replay that cannot be
             request_id = (event.get("requestContext") or {}).get("requestId")
             body = {"error": error.message, "code": error.code, "request_id": request_id}
-            return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-        app.append_context(caller=caller)
-        return app.resolve(event, context)
+            return {
+                "statusCode": error.status,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(body),
+            }
 
     handler.app = app  # type: ignore[attr-defined]
     return handler

@@ -93,5 +93,8 @@ def scheduler() -> TimerScheduler:
 
 def forget() -> None:
     """Drop every per-container object (the local stack and tests start a new 'container')."""
+    from taskboard import idempotency
+
+    idempotency.forget()
     for cached in (board, keys, scheduler, subscriptions, webhooks, queue, deliverer, get_settings):
         cached.cache_clear()

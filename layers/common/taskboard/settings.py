@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 class Settings(BaseModel):
     table_name: str = Field(min_length=1)
+    # Powertools idempotency records of POST requests sent with an Idempotency-Key.
+    idempotency_table_name: str = ""
     stage: str = "dev"
     # How often a long poll re-reads the table while it waits (README: cost of an idle worker).
     poll_interval_seconds: float = Field(default=2.0, gt=0, le=10)
@@ -33,6 +35,7 @@ class Settings(BaseModel):
 def get_settings() -> Settings:
     return Settings(
         table_name=os.environ.get("TABLE_NAME", ""),
+        idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", ""),
         stage=os.environ.get("STAGE", "dev"),
         poll_interval_seconds=float(os.environ.get("POLL_INTERVAL_SECONDS", "2")),
         max_poll_seconds=int(os.environ.get("MAX_POLL_SECONDS", "25")),
