@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from taskboard.aws import client
+from taskboard.aws import TableAccess
 from taskboard.errors import Unauthorized
 
 KEY_PREFIX = "atb_"
@@ -46,18 +46,8 @@ def looks_like_key(key: str) -> bool:
     return key.startswith(KEY_PREFIX) and len(key) == len(KEY_PREFIX) + _KEY_BODY_LENGTH
 
 
-class KeyRepository:
+class KeyRepository(TableAccess):
     """Keys (pk KEY#<sha256>) and accounts (pk ACCOUNT#<id>) in the board's table."""
-
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self.table = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def db(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
 
     def create_account(self, new: NewKey, created_at: str, email: str | None, name: str | None) -> None:
         account: dict[str, Any] = {

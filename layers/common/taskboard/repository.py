@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
-from taskboard.aws import client
+from taskboard.aws import TableAccess
 from taskboard.lifecycle import LIVE_STATUSES, Status, TaskState, available_since
 
 ALL_TAG = "*"
@@ -249,17 +249,7 @@ def _assemble(task_id: str, items: Iterable[dict[str, Any]]) -> StoredTask | Non
 # ---- the repository ---------------------------------------------------------------------------------------
 
 
-class TaskRepository:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self.table = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def db(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
-
+class TaskRepository(TableAccess):
     def create(
         self,
         state: TaskState,

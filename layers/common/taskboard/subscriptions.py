@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from taskboard.aws import client
+from taskboard.aws import TableAccess
 from taskboard.clock import from_iso, to_iso
 from taskboard.errors import TooManyWebhooks, WebhookNotFound
 
@@ -132,17 +132,7 @@ def _skill_item(sub: Subscription, skill: str) -> dict[str, Any]:
     return {"pk": {"S": f"HOOKSKILL#{skill}"}, "sk": {"S": sub.id}, "owner_id": {"S": sub.owner_id}}
 
 
-class SubscriptionRepository:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self.table = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def db(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
-
+class SubscriptionRepository(TableAccess):
     # ---- the owner's side ------------------------------------------------------------------------------
 
     def create(self, sub: Subscription) -> None:
