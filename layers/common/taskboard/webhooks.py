@@ -103,20 +103,7 @@ class Webhooks:
         sub = self.subscriptions.get(caller, webhook_id)
         attempts, last = self.subscriptions.attempts(sub.id, limit, decode_cursor(cursor, DELIVERY_KEY))
         return DeliveryList(
-            deliveries=[
-                Delivery(
-                    event_id=a.event_id,
-                    event_type=a.event_type,
-                    attempt=a.attempt,
-                    attempted_at=a.attempted_at,
-                    outcome=a.outcome,  # type: ignore[arg-type]
-                    status_code=a.status_code,
-                    error=a.error,
-                    next_retry_at=a.next_retry_at,
-                    duration_ms=a.duration_ms,
-                )
-                for a in attempts
-            ],
+            deliveries=[Delivery.model_validate(attempt, from_attributes=True) for attempt in attempts],
             next_cursor=encode_cursor(last) if last else None,
         )
 
