@@ -79,9 +79,19 @@ class LocalServer:
         self.httpd.server_close()
 
 
+# Settings `make run` takes from its environment (the deployed stack takes them from template parameters).
+SETTABLE = (
+    "RATE_LIMIT_PER_MINUTE",
+    "POLL_RATE_LIMIT_PER_MINUTE",
+    "SIGNUP_LIMIT_PER_HOUR",
+    "OPEN_REGISTRATION",
+    "AUTHORIZER_CACHE_SECONDS",
+)
+
+
 def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
-    with Stack() as stack:
+    with Stack(environment={name: os.environ[name] for name in SETTABLE if name in os.environ}) as stack:
         server = LocalServer(stack, os.environ.get("HOST", "127.0.0.1"), port)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         # Ctrl-C stops it even when started from a script that left SIGINT ignored (background jobs do).
@@ -89,6 +99,8 @@ def main() -> None:
         routes = "\n".join(f"  {r.method:6} {r.path}" for r in sorted(stack.routes, key=lambda r: (r.path, r.method)))
         print(
             f"Agent Task Board (local, on moto) at {server.url}\n{routes}\n  GET    /openapi.json\n\n"
+            + "".join(f"{name}={os.environ[name]}\n" for name in SETTABLE)
+            + "\n"
             f"Try:\n  curl -s -X POST {server.url}/keys -H 'Content-Type: application/json' -d '{{}}'\n"
             "Ctrl-C stops it.",
             flush=True,

@@ -23,8 +23,10 @@ from local.template import (
     ROOT,
     FunctionRoute,
     FunctionSpec,
+    authorizer_of,
     function_routes,
     functions,
+    gateway_response,
     load_template,
     parameter_defaults,
     resolve,
@@ -280,12 +282,12 @@ class Stack:
         found = self.match(method, path)
         if found is None:
             # As the template's MISSING_AUTHENTICATION_TOKEN gateway response answers an unknown path or method.
-            import json
-
-            error = {"error": "No such endpoint.", "code": "not_found", "request_id": str(uuid.uuid4())}
-            return ProxyResponse(404, {"Content-Type": "application/json"}, json.dumps(error))
+            return self._gateway("MISSING_AUTHENTICATION_TOKEN", str(uuid.uuid4()))
         route, params = found
         event = build_event(route, path, params, headers or {}, query, body, source_ip)
+        refused = self._authorize(route, event)
+        if refused is not None:
+            return refused
         result = self.module(route).handler(event, LambdaContext(route))
         response_headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
@@ -294,6 +296,52 @@ class Stack:
         if result.get("isBase64Encoded"):
             text = base64.b64decode(text).decode()
         return ProxyResponse(int(result["statusCode"]), response_headers, text)
+
+    def _gateway(self, kind: str, request_id: str, message: str = "") -> ProxyResponse:
+        status, text = gateway_response(self.template, kind, request_id, message)
+        return ProxyResponse(status, {"Content-Type": "application/json"}, text)
+
+    def _authorize(self, route: FunctionRoute, event: dict[str, Any]) -> ProxyResponse | None:
+        """What API Gateway does before it calls the route's function: run the route's Lambda authorizer (a
+        REQUEST authorizer, result cache off, as the template says) and either refuse the request or put the
+        authorizer's principal and context into `requestContext.authorizer`."""
+        authorizer_id = authorizer_of(self.template, route)
+        if authorizer_id is None:
+            return None
+        spec = self.functions[authorizer_id]
+        method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/{STAGE}/{route.method}{route.path}"
+        request = {"type": "REQUEST", "methodArn": method_arn} | {
+            name: event[name]
+            for name in (
+                "resource",
+                "path",
+                "httpMethod",
+                "headers",
+                "multiValueHeaders",
+                "queryStringParameters",
+                "multiValueQueryStringParameters",
+                "pathParameters",
+                "stageVariables",
+                "requestContext",
+            )
+        }
+        request_id = event["requestContext"]["requestId"]
+        try:
+            policy = self.module(spec).handler(request, LambdaContext(spec))
+        except Exception as error:
+            kind = "UNAUTHORIZED" if str(error) == "Unauthorized" else "AUTHORIZER_FAILURE"
+            return self._gateway(kind, request_id, "Unauthorized" if kind == "UNAUTHORIZED" else "")
+        statements = policy.get("policyDocument", {}).get("Statement", [])
+        allowed = any(
+            statement.get("Effect") == "Allow" and statement.get("Resource") in (method_arn, "*")
+            for statement in statements
+        ) and not any(statement.get("Effect") == "Deny" for statement in statements)
+        if not allowed:
+            return self._gateway("ACCESS_DENIED", request_id, "User is not authorized to access this resource")
+        # API Gateway hands the context's values on as strings, next to the principal id
+        context = {name: str(value) for name, value in (policy.get("context") or {}).items()}
+        event["requestContext"]["authorizer"] = {"principalId": policy["principalId"], **context}
+        return None
 
 
 def build_event(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,13 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as data (a fresh copy each call: a caller may change it without touching anyone else's)."""
+    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=4)
+def _parsed(path: Path, modified: int) -> dict[str, Any]:
+    """Parsing is most of a local stack's start-up, so it happens once per version of the file."""
     with path.open() as handle:
         return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
 
@@ -85,6 +94,30 @@ def function_routes(template: dict[str, Any]) -> list[FunctionRoute]:
         for event in spec.events.values()
         if event["Type"] == "Api"
     ]
+
+
+def authorizer_of(template: dict[str, Any], route: FunctionRoute) -> str | None:
+    """The logical id of the function that authorizes `route` (the API's DefaultAuthorizer unless the route's
+    event says `Auth: {Authorizer: NONE}`), or None."""
+    event = next(e for e in route.events.values() if e["Type"] == "Api" and e["Properties"]["Path"] == route.path)
+    api_id = event["Properties"]["RestApiId"]["Ref"]
+    auth = template["Resources"][api_id]["Properties"].get("Auth", {})
+    name = event["Properties"].get("Auth", {}).get("Authorizer", auth.get("DefaultAuthorizer"))
+    if name is None or name == "NONE":
+        return None
+    arn = auth["Authorizers"][name]["FunctionArn"]
+    return str(arn["Fn::GetAtt"][0])
+
+
+def gateway_response(template: dict[str, Any], kind: str, request_id: str, message: str = "") -> tuple[int, str]:
+    """The status and body API Gateway answers by itself for `kind` (UNAUTHORIZED, ...), from the template."""
+    api = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api")
+    responses = api["Properties"].get("GatewayResponses", {})
+    default = {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "AUTHORIZER_FAILURE": "500"}.get(kind, "400")
+    found = responses.get(kind) or responses.get("DEFAULT_5XX" if default.startswith("5") else "DEFAULT_4XX", {})
+    body = found.get("ResponseTemplates", {}).get("application/json", "")
+    body = body.replace("$context.requestId", request_id).replace("$context.error.messageString", f'"{message}"')
+    return int(found.get("StatusCode", default)), body
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

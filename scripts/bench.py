@@ -288,6 +288,14 @@ class Client:
 # ---- 1. requests per endpoint ----------------------------------------------------------------------------------
 
 
+# The bench makes hundreds of calls per key and dozens of accounts from one IP in a minute: rate limits (whose
+# one UpdateItem per call it still counts) are set out of reach.
+UNLIMITED = {
+    "RATE_LIMIT_PER_MINUTE": "1000000",
+    "POLL_RATE_LIMIT_PER_MINUTE": "1000000",
+    "SIGNUP_LIMIT_PER_HOUR": "1000000",
+}
+
 HOOK_URL = "http://127.0.0.1:9/hooks"  # loopback is allowed locally; nothing listens, nothing is slow
 
 
@@ -314,10 +322,45 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
         body = {"url": HOOK_URL, "events": ["task.failed"]}  # nothing of the bench fails: no deliveries
         return str(api.ok("POST", "/webhooks", key=poster.key, body=body)["id"])
 
+    def owner() -> Agent:
+        made = api.ok("POST", "/owners/register", body={"name": "owner"})
+        return Agent(made["key"], made["account"]["id"])
+
+    def token() -> dict[str, str]:
+        agent_id = f"agent-{uuid.uuid4().hex[:12]}"
+        made = api.ok("POST", "/agents/register-token", key=owner().key, body={"agent_id": agent_id})
+        return {"registration_token": made["registration_token"], "agent_id": agent_id, "agent_name": "bench"}
+
+    def second_key() -> str:
+        return str(api.ok("POST", "/agents/me/keys", key=poster.key)["key_id"])
+
     next_query = "skills=python&timeout=0"
     new_task = {"title": "new", "description": "Do it.", "input": {"x": 1}, "tags": ["other"], "output_schema": SCHEMA}
     return {
         ("POST", "/keys"): ("no key needed", lambda: Request("POST", "/keys", body={"name": "bench"})),
+        ("POST", "/agents/register"): (
+            "2 capabilities",
+            lambda: Request("POST", "/agents/register", body={"name": "bench", "capabilities": ["coding", "data"]}),
+        ),
+        ("POST", "/owners/register"): ("", lambda: Request("POST", "/owners/register", body={"name": "bench"})),
+        ("POST", "/agents/register-token"): (
+            "owner's key",
+            lambda: Request("POST", "/agents/register-token", owner().key, {"agent_id": f"a-{uuid.uuid4().hex}"}),
+        ),
+        ("POST", "/agents/connect"): ("fresh token", lambda: Request("POST", "/agents/connect", body=token())),
+        ("GET", "/agents"): ("capability=coding", lambda: Request("GET", "/agents", query="capability=coding")),
+        ("GET", "/agents/{agent_id}"): ("", lambda: Request("GET", f"/agents/{poster.id}")),
+        ("GET", "/agents/me"): ("", lambda: Request("GET", "/agents/me", poster.key)),
+        ("PATCH", "/agents/me"): (
+            "status and 1 capability",
+            lambda: Request("PATCH", "/agents/me", poster.key, {"status": "busy", "capabilities": ["python"]}),
+        ),
+        ("POST", "/agents/me/keys"): ("", lambda: Request("POST", "/agents/me/keys", worker.key)),
+        ("GET", "/agents/me/keys"): ("1 key", lambda: Request("GET", "/agents/me/keys", worker.key)),
+        ("DELETE", "/agents/me/keys/{key_id}"): (
+            "one of 2 keys",
+            lambda: Request("DELETE", f"/agents/me/keys/{second_key()}", poster.key),
+        ),
         ("POST", "/tasks"): ("1 tag, with output_schema", lambda: Request("POST", "/tasks", poster.key, new_task)),
         ("GET", "/tasks"): (
             "10 open 'python' tasks, no key",
@@ -401,7 +444,7 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
 
 def bench_endpoints() -> None:
     section("1. DynamoDB requests per call, by endpoint")
-    with Stack() as stack:
+    with Stack(environment=UNLIMITED) as stack:
         api, recorder = Client(stack), Recorder()
         scenarios = endpoint_scenarios(api)
         rows: list[tuple[object, ...]] = []
@@ -647,7 +690,7 @@ def bench_next_growth() -> None:
     section("3. GET /tasks/next?skills=rare&timeout=0 as the table grows")
     now = datetime.now(UTC)
     rows = []
-    with Stack() as stack:
+    with Stack(environment=UNLIMITED) as stack:
         api, recorder = Client(stack), Recorder()
         seeder = Seeder(os.environ["TABLE_NAME"])
         worker = api.agent("worker")
@@ -698,7 +741,7 @@ def bench_next_bounds() -> None:
     """What one call reads at most, and what it cannot see past."""
     now = datetime.now(UTC)
     rows = []
-    with Stack() as stack:
+    with Stack(environment=UNLIMITED) as stack:
         api, recorder = Client(stack), Recorder()
         seeder = Seeder(os.environ["TABLE_NAME"])
         worker = api.agent("worker")
@@ -770,7 +813,7 @@ def bench_long_polls() -> None:
     memory_gb = int(template["Globals"]["Function"]["MemorySize"]) / 1024
     section(f"4. Idle long polls (timeout={wait}, nothing to find)")
     rows = []
-    with Stack() as stack:
+    with Stack(environment=UNLIMITED) as stack:
         api, recorder = Client(stack), Recorder()
         poster, worker = api.agent("poster"), api.agent("worker")
         waiting = api.task(poster, tags=["setup"])
@@ -830,7 +873,7 @@ def bench_real_poll() -> None:
     """The formula checked against a real poll with a short interval (real sleeps)."""
     interval = 0.3
     rows = []
-    with Stack(environment={"POLL_INTERVAL_SECONDS": str(interval)}) as stack:
+    with Stack(environment=UNLIMITED | {"POLL_INTERVAL_SECONDS": str(interval)}) as stack:
         api, recorder = Client(stack), Recorder()
         worker = api.agent("worker")
         for timeout in (1, 2):
@@ -1106,7 +1149,7 @@ def run_lifecycle(
 def bench_timers() -> None:
     section("5. Timers: Step Functions and Lambda per task lifecycle")
     runs = lifecycles()
-    stack = Stack(environment={"POLL_INTERVAL_SECONDS": "0.1"})
+    stack = Stack(environment=UNLIMITED | {"POLL_INTERVAL_SECONDS": "0.1"})
     invocations = Invocations(stack)
     with stack:
         for poller in stack.pollers:

@@ -11,7 +11,14 @@ from tests.support import Agent, Api, FrozenClock
 
 # Long polls in tests re-read every 0.1 s, so a 1 s poll is 10 reads and finishes quickly; a failed webhook
 # delivery is tried again after 1 s instead of 5 s, 5 min, 30 min, ... (tests/unit/test_delivery.py checks those).
-TEST_ENVIRONMENT = {"POLL_INTERVAL_SECONDS": "0.1", "WEBHOOK_RETRY_SCHEDULE": "1,1,2"}
+# Rate limits are far out of reach, except in the tests of rate limits (which set their own).
+TEST_ENVIRONMENT = {
+    "POLL_INTERVAL_SECONDS": "0.1",
+    "WEBHOOK_RETRY_SCHEDULE": "1,1,2",
+    "RATE_LIMIT_PER_MINUTE": "1000000",
+    "POLL_RATE_LIMIT_PER_MINUTE": "1000000",
+    "SIGNUP_LIMIT_PER_HOUR": "1000000",
+}
 
 
 @pytest.fixture

@@ -28,20 +28,21 @@ def test_cfn_lint_passes() -> None:
 API_FUNCTIONS = {route.logical_id for route in ROUTES}
 TIMER_FUNCTIONS = {"OnTaskChangeFunction", "ExpireClaimFunction", "AutoCompleteFunction"}
 WEBHOOK_FUNCTIONS = {"OnTaskEventFunction", "DeliverWebhookFunction"}
+AUTHORIZER_FUNCTIONS = {"AuthorizerFunction"}
 STATE_MACHINES = {n: r["Properties"] for n, r in TEMPLATE["Resources"].items() if r["Type"].endswith("StateMachine")}
 
 
 def test_every_function_resolves_to_code() -> None:
     loader = Stack.__new__(Stack)
     loader._modules = {}
-    assert set(FUNCTIONS) == API_FUNCTIONS | TIMER_FUNCTIONS | WEBHOOK_FUNCTIONS
+    assert set(FUNCTIONS) == API_FUNCTIONS | TIMER_FUNCTIONS | WEBHOOK_FUNCTIONS | AUTHORIZER_FUNCTIONS
     for spec in functions(TEMPLATE).values():
         module = loader.module(spec)
         assert callable(getattr(module, spec.handler.rsplit(".", 1)[1])), spec.logical_id
 
 
 def test_every_api_function_is_one_endpoint_whose_router_serves_it() -> None:
-    assert len(ROUTES) == len(API_FUNCTIONS) == 23
+    assert len(ROUTES) == len(API_FUNCTIONS) == 34
     loader = Stack.__new__(Stack)
     loader._modules = {}
     for route in ROUTES:
@@ -194,7 +195,7 @@ def test_the_outputs_name_what_make_replay_webhooks_reads() -> None:
 
 def test_every_post_and_only_posts_may_keep_idempotency_records() -> None:
     posts = {route.logical_id for route in ROUTES if route.method == "POST"}
-    assert len(posts) == 14
+    assert len(posts) == 19
     for name, resource in FUNCTIONS.items():
         statements = [s for policy in resource["Properties"]["Policies"] for s in policy["Statement"]]
         granted = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
@@ -208,3 +209,37 @@ def test_every_post_and_only_posts_may_keep_idempotency_records() -> None:
             }
         else:
             assert granted == [], name
+
+
+SIGN_UPS = {"/keys", "/agents/register", "/owners/register", "/agents/connect"}
+
+
+def test_every_route_but_the_sign_ups_runs_the_key_authorizer() -> None:
+    from local.template import authorizer_of
+
+    auth = TEMPLATE["Resources"]["Api"]["Properties"]["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    assert authorizer["FunctionPayloadType"] == "REQUEST"
+    assert authorizer["FunctionArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    for route in ROUTES:
+        expected = None if route.path in SIGN_UPS and route.method == "POST" else "AuthorizerFunction"
+        assert authorizer_of(TEMPLATE, route) == expected, route.path
+    # the authorizer only reads (and stamps) keys in the table
+    statements = FUNCTIONS["AuthorizerFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert [s["Action"] for s in statements] == [["dynamodb:UpdateItem"]]
+
+
+def test_every_api_function_may_count_its_rate_limit_and_the_limits_are_parameters() -> None:
+    for route in ROUTES:
+        statements = FUNCTIONS[route.logical_id]["Properties"]["Policies"][0]["Statement"]
+        granted = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["RateLimitTable", "Arn"]}]
+        assert [s["Action"] for s in granted] == [["dynamodb:UpdateItem"]], route.logical_id
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    for variable, parameter, default in (
+        ("RATE_LIMIT_PER_MINUTE", "RateLimitPerMinute", 60),
+        ("POLL_RATE_LIMIT_PER_MINUTE", "PollRateLimitPerMinute", 120),
+        ("SIGNUP_LIMIT_PER_HOUR", "SignupLimitPerHour", 5),
+        ("AUTHORIZER_CACHE_SECONDS", "AuthorizerCacheSeconds", 30),
+    ):
+        assert variables[variable] == {"Ref": parameter}
+        assert TEMPLATE["Parameters"][parameter]["Default"] == default

@@ -30,4 +30,4 @@ def claim_next_task(
     return found
 
 
-handler = lambda_handler(router)
+handler = lambda_handler(router, limit="poll")

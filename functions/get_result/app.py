@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard.http import Router, board, caller_id, lambda_handler, poll_timeout
+from taskboard.http import Router, board, caller_id, lambda_handler, owns, poll_timeout
 from taskboard.models import ResultResponse
 
 router = Router()
@@ -17,7 +17,7 @@ def get_result(
     task_id: str,
     timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a delivery.")] = 0,
 ) -> ResultResponse:
-    return board().result(task_id, caller_id(router), poll_timeout(timeout))
+    return board().result(task_id, caller_id(router), poll_timeout(timeout), owns(router))
 
 
-handler = lambda_handler(router)
+handler = lambda_handler(router, limit="poll")

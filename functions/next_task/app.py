@@ -24,4 +24,4 @@ def next_task(
     return board().next(caller_id(router), search, poll_timeout(timeout))
 
 
-handler = lambda_handler(router)
+handler = lambda_handler(router, limit="poll")

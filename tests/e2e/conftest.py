@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -33,11 +34,12 @@ class Live:
         return Agent(key=data["key"], id=data["id"])
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[Live]:
+@contextmanager
+def serve(environment: dict[str, str]) -> Iterator[Live]:
+    """The local stack with `environment`, behind an HTTP server on a free port."""
     quiet = os.environ.get("QUIET")
     os.environ["QUIET"] = "1"  # no access log line per request in the test output
-    with Stack(environment=dict(TEST_ENVIRONMENT)) as stack:
+    with Stack(environment=environment) as stack:
         server = LocalServer(stack, "127.0.0.1", 0)
         thread = server.serve_in_thread()
         try:
@@ -51,3 +53,9 @@ def live() -> Iterator[Live]:
                 os.environ.pop("QUIET", None)
             else:
                 os.environ["QUIET"] = quiet
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    with serve(dict(TEST_ENVIRONMENT)) as started:
+        yield started

@@ -1,10 +1,11 @@
 """Who may call what: every endpoint against every kind of caller, through the real handlers on moto.
 
-One table, `MATRIX`, holds the whole policy: a row per endpoint, a column per caller, each cell the expected
-status and, for a refusal, the error code; `CALLS` says how each endpoint is called and in which state its task
-is set up. Each cell is its own test (`test_access[deliver-another_agent]`). Every task is set up in the state
-where the call succeeds for the right caller, so a 401/403 is about who calls, never about the task's state;
-a refused call must leave the table exactly as it was.
+The policy is the table in README.md ("Who may do what"): a row per endpoint, a column per caller, each cell
+the expected status and, for a refusal, the error code. This module reads that table, so the documentation
+cannot drift from what is tested; `CALLS` says how each endpoint is called and in which state its task is set
+up. Each cell is its own test (`test_access[POST /tasks/{task_id}/deliver-another agent]`). Every task is set
+up in the state where the call succeeds for the right caller, so a 401/403 is about who calls, never about the
+task's state; a refused call must leave the table exactly as it was.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,129 +22,126 @@ import boto3
 import pytest
 
 from local.stack import ProxyResponse
+from local.template import ROOT
 from tests.support import Agent, Api
 
-# ---- the callers ---------------------------------------------------------------------------------------------
+# ---- the callers (the table's columns) -----------------------------------------------------------------------
 
 ANONYMOUS = "anonymous"  # no key at all
-MALFORMED_KEY = "malformed_key"  # a key that is not even shaped like one of ours
-UNKNOWN_KEY = "unknown_key"  # shaped like a key (atb_ + 43 characters) but never issued
-ANOTHER_AGENT = "another_agent"  # a valid key: neither the poster nor the worker of the task
-POSTER = "poster"  # posted the task
+BAD_KEY = "bad key"  # tried twice: a key not even shaped like ours, and a well-shaped one never issued
+ANOTHER_AGENT = "another agent"  # a valid key: neither the poster nor the worker of the task
+POSTER = "poster"  # posted the task (an agent registered by OWNER through a registration token)
 WORKER = "worker"  # holds (or held, or is about to take) the task's claim
-CALLERS = (ANONYMOUS, MALFORMED_KEY, UNKNOWN_KEY, ANOTHER_AGENT, POSTER, WORKER)
+OWNER = "owner"  # the owner account that registered the poster
+CALLERS = (ANONYMOUS, BAD_KEY, ANOTHER_AGENT, POSTER, WORKER, OWNER)
 
 MALFORMED = "not-a-real-key"
-NEVER_ISSUED = "atb_" + "A" * 43
+NEVER_ISSUED = "atb_" + "A" * 43  # shaped like a key (atb_ + 43 characters) but never issued
+BAD_KEYS = (MALFORMED, NEVER_ISSUED)
 
-# ---- the states a task is set up in before the call ----------------------------------------------------------
+# ---- the policy, read from README.md -------------------------------------------------------------------------
+
+Expected = tuple[int, str | None]
+
+
+def read_policy() -> dict[str, tuple[Expected, ...]]:
+    """The README's authorization table: "METHOD /path" -> one (status, code) per caller."""
+    text = (ROOT / "README.md").read_text()
+    table = text.split("<!-- authorization-table -->", 1)[1].split("<!-- /authorization-table -->", 1)[0]
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines()]
+    header, rows = [cell.strip() for cell in rows[0]], rows[2:]
+    assert tuple(header[1:]) == CALLERS, header
+    policy = {}
+    for cells in rows:
+        route = cells[0].strip().strip("`")
+        expected = []
+        for cell in cells[1:]:
+            match = re.fullmatch(r"(\d{3})(?: (\w+))?", cell.strip())
+            assert match, f"{route}: cannot read cell {cell!r}"
+            expected.append((int(match.group(1)), match.group(2)))
+        policy[route] = tuple(expected)
+    return policy
+
+
+MATRIX = read_policy()
+
+# ---- the states a task (or an account) is set up in before the call ------------------------------------------
 
 OPEN = "open"  # posted by the poster, never claimed
 CLAIMED = "claimed"  # claimed by the worker
 DELIVERED = "delivered"  # claimed and delivered by the worker
 REOPENED = "reopened"  # claimed by the worker, then released: open again, the worker is a past worker
-SUBSCRIBED = "subscribed"  # open, and the poster holds a webhook subscription ("{hook}" in a path is its id)
+SUBSCRIBED = "subscribed"  # open, and the poster holds a webhook subscription ("{webhook_id}" is its id)
+TOKEN = "token"  # open, and an owner issued a registration token ("{token}", "{new_agent}" in the body)
+TWO_KEYS = "two keys"  # open, and the poster holds a second key ("{key_id}" is its id)
 HOOK_URL = "http://127.0.0.1:9/hook"  # nothing listens there: a delivery would fail (and write its log)
 
 RESULT = {"answer": 42}
-
-# ---- the policy: endpoint x caller -> expected status (and error code for a refusal) -------------------------
-
-Expected = tuple[int, str | None]
-OK: Expected = (200, None)
-CREATED: Expected = (201, None)
-UNAUTH: Expected = (401, "unauthorized")
-NOT_WORKER: Expected = (403, "not_the_worker")
-NOT_POSTER: Expected = (403, "not_the_poster")
-OWN_TASK: Expected = (403, "own_task")
-ACCEPTED: Expected = (202, None)
-NO_CONTENT: Expected = (204, None)
-NO_HOOK: Expected = (404, "webhook_not_found")  # someone else's webhook is as absent as a missing one
-
-# A key that is sent must be a valid one, even where no key is needed (GET /tasks, GET /tasks/{id}): a client
-# with a wrong key learns it at once instead of being served silently as anonymous. The one exception is
-# POST /keys, the way to get a (new) key: whatever key header comes with it is ignored.
-# fmt: off
-MATRIX: dict[str, tuple[Expected, ...]] = {
-    #               anonymous   malformed   unknown     another     poster      worker
-    "create_key":  (CREATED,    CREATED,    CREATED,    CREATED,    CREATED,    CREATED),
-    "create_task": (UNAUTH,     UNAUTH,     UNAUTH,     CREATED,    CREATED,    CREATED),
-    "list_tasks":  (OK,         UNAUTH,     UNAUTH,     OK,         OK,         OK),
-    "get_task":    (OK,         UNAUTH,     UNAUTH,     OK,         OK,         OK),
-    "next_task":   (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OK,         OK),
-    "claim_next":  (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OK,         OK),
-    "claim":       (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OWN_TASK,   OK),
-    "heartbeat":   (UNAUTH,     UNAUTH,     UNAUTH,     NOT_WORKER, NOT_WORKER, OK),
-    "release":     (UNAUTH,     UNAUTH,     UNAUTH,     NOT_WORKER, NOT_WORKER, OK),
-    "deliver":     (UNAUTH,     UNAUTH,     UNAUTH,     NOT_WORKER, NOT_WORKER, OK),
-    "get_result":  (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
-    "complete":    (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
-    "reject":      (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
-    "cancel":      (UNAUTH,     UNAUTH,     UNAUTH,     NOT_POSTER, OK,         NOT_POSTER),
-    "create_hook": (UNAUTH,     UNAUTH,     UNAUTH,     CREATED,    CREATED,    CREATED),
-    "list_hooks":  (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OK,         OK),
-    "get_hook":    (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
-    "delete_hook": (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    NO_CONTENT, NO_HOOK),
-    "rotate_hook": (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
-    "enable_hook": (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
-    "test_hook":   (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    ACCEPTED,   NO_HOOK),
-    "hook_log":    (UNAUTH,     UNAUTH,     UNAUTH,     NO_HOOK,    OK,         NO_HOOK),
-    "events":      (UNAUTH,     UNAUTH,     UNAUTH,     OK,         OK,         OK),
-}
-# fmt: on
+EXTRAS = ("hook", "token", "key_id", "new_agent")  # what a set-up adds to the task it returns
 
 
 @dataclass(frozen=True)
 class Call:
     """How each endpoint is called, and the state its task is set up in first."""
 
-    method: str
-    path: str  # "{id}" is the set-up task's id
     state: str
     body: Any = None
     query: str = ""
     status_after: str | None = None  # the task's status after a successful call (None: unchanged)
+    method: str = ""
+    path: str = ""
 
 
 # fmt: off
 CALLS: dict[str, Call] = {
-    "create_key":  Call("POST", "/keys",                 OPEN,      body={"name": "new agent"}),
-    "create_task": Call("POST", "/tasks",                OPEN,      body={"title": "another task"}),
-    "list_tasks":  Call("GET",  "/tasks",                DELIVERED, query="status=all"),
-    "get_task":    Call("GET",  "/tasks/{id}",           DELIVERED),
-    "next_task":   Call("GET",  "/tasks/next",           OPEN,      query="timeout=0"),
-    "claim_next":  Call("POST", "/tasks/next/claim",     OPEN,      query="timeout=0"),
-    "claim":       Call("POST", "/tasks/{id}/claim",     OPEN,      status_after="claimed"),
-    "heartbeat":   Call("POST", "/tasks/{id}/heartbeat", CLAIMED,   status_after="claimed"),
-    "release":     Call("POST", "/tasks/{id}/release",   CLAIMED,   status_after="open"),
-    "deliver":     Call("POST", "/tasks/{id}/deliver",   CLAIMED,   body={"result": RESULT}, status_after="delivered"),
-    "get_result":  Call("GET",  "/tasks/{id}/result",    DELIVERED, query="timeout=0"),
-    "complete":    Call("POST", "/tasks/{id}/complete",  DELIVERED, status_after="completed"),
-    "reject":      Call("POST", "/tasks/{id}/reject",    DELIVERED, body={"reason": "too short"}, status_after="open"),
-    "cancel":      Call("POST", "/tasks/{id}/cancel",    REOPENED,  status_after="cancelled"),
-    "create_hook": Call("POST", "/webhooks",             OPEN,      body={"url": HOOK_URL}),
-    "list_hooks":  Call("GET",  "/webhooks",             SUBSCRIBED),
-    "get_hook":    Call("GET",  "/webhooks/{hook}",      SUBSCRIBED),
-    "delete_hook": Call("DELETE", "/webhooks/{hook}",    SUBSCRIBED),
-    "rotate_hook": Call("POST", "/webhooks/{hook}/rotate", SUBSCRIBED),
-    "enable_hook": Call("POST", "/webhooks/{hook}/enable", SUBSCRIBED),
-    "test_hook":   Call("POST", "/webhooks/{hook}/test", SUBSCRIBED),
-    "hook_log":    Call("GET",  "/webhooks/{hook}/deliveries", SUBSCRIBED),
-    "events":      Call("GET",  "/events",               OPEN),
+    "POST /keys":                         Call(OPEN, body={"name": "new agent"}),
+    "POST /agents/register":              Call(OPEN, body={"name": "new agent", "capabilities": ["CODING"]}),
+    "POST /owners/register":              Call(OPEN, body={"name": "a new owner"}),
+    "POST /agents/connect":               Call(TOKEN, body={"registration_token": "{token}", "agent_id": "{new_agent}",
+                                                            "agent_name": "connected"}),
+    "POST /agents/register-token":        Call(OPEN, body={"agent_id": "{new_agent}"}),
+    "GET /agents":                        Call(OPEN),
+    "GET /agents/{agent_id}":             Call(OPEN),
+    "GET /agents/me":                     Call(OPEN),
+    "PATCH /agents/me":                   Call(OPEN, body={"status": "busy", "capabilities": ["Research"]}),
+    "POST /agents/me/keys":               Call(OPEN),
+    "GET /agents/me/keys":                Call(OPEN),
+    "DELETE /agents/me/keys/{key_id}":    Call(TWO_KEYS),
+    "POST /tasks":                        Call(OPEN, body={"title": "another task"}),
+    "GET /tasks":                         Call(DELIVERED, query="status=all"),
+    "GET /tasks/{task_id}":               Call(DELIVERED),
+    "GET /tasks/next":                    Call(OPEN, query="timeout=0"),
+    "POST /tasks/next/claim":             Call(OPEN, query="timeout=0"),
+    "POST /tasks/{task_id}/claim":        Call(OPEN, status_after="claimed"),
+    "POST /tasks/{task_id}/heartbeat":    Call(CLAIMED, status_after="claimed"),
+    "POST /tasks/{task_id}/release":      Call(CLAIMED, status_after="open"),
+    "POST /tasks/{task_id}/deliver":      Call(CLAIMED, body={"result": RESULT}, status_after="delivered"),
+    "GET /tasks/{task_id}/result":        Call(DELIVERED, query="timeout=0"),
+    "POST /tasks/{task_id}/complete":     Call(DELIVERED, status_after="completed"),
+    "POST /tasks/{task_id}/reject":       Call(DELIVERED, body={"reason": "too short"}, status_after="open"),
+    "POST /tasks/{task_id}/cancel":       Call(REOPENED, status_after="cancelled"),
+    "POST /webhooks":                     Call(OPEN, body={"url": HOOK_URL}),
+    "GET /webhooks":                      Call(SUBSCRIBED),
+    "GET /webhooks/{webhook_id}":         Call(SUBSCRIBED),
+    "DELETE /webhooks/{webhook_id}":      Call(SUBSCRIBED),
+    "POST /webhooks/{webhook_id}/rotate": Call(SUBSCRIBED),
+    "POST /webhooks/{webhook_id}/enable": Call(SUBSCRIBED),
+    "POST /webhooks/{webhook_id}/test":   Call(SUBSCRIBED),
+    "GET /webhooks/{webhook_id}/deliveries": Call(SUBSCRIBED),
+    "GET /events":                        Call(OPEN),
 }
 # fmt: on
+for _route, _call in CALLS.items():
+    object.__setattr__(_call, "method", _route.split(" ", 1)[0])
+    object.__setattr__(_call, "path", _route.split(" ", 1)[1])
 
-CELLS = [pytest.param(endpoint, caller, id=f"{endpoint}-{caller}") for endpoint in MATRIX for caller in CALLERS]
+CELLS = [pytest.param(route, caller, id=f"{route}-{caller}") for route in MATRIX for caller in CALLERS]
 
 
-def test_the_matrix_covers_every_endpoint_of_the_template(api: Api) -> None:
-    routes = {(route.method, route.path) for route in api.stack.routes}
-    covered = {
-        (call.method, call.path.replace("{id}", "{task_id}").replace("{hook}", "{webhook_id}"))
-        for call in CALLS.values()
-    }
-    assert covered == routes
-    assert len(routes) == 23
+def test_the_table_covers_every_endpoint_of_the_template(api: Api) -> None:
+    routes = {f"{route.method} {route.path}" for route in api.stack.routes}
+    assert set(MATRIX) == routes
+    assert len(routes) == 34
     assert MATRIX.keys() == CALLS.keys()
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
 
@@ -160,10 +160,13 @@ def scan_table() -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in items:  # when a key was last used is the authorizer's bookkeeping, not a change by the call
+        if item["pk"]["S"].startswith("KEY#"):
+            item.pop("last_used_at", None)
     return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
 
-def set_up_task(api: Api, state: str, poster: Agent, worker: Agent) -> dict[str, Any]:
+def set_up_task(api: Api, state: str, poster: Agent, worker: Agent, owner: Agent | None = None) -> dict[str, Any]:
     """A task posted by `poster`, brought to `state` by `worker`; returned as the poster sees it."""
     task_id = api.post_task(poster, title="authorization probe")["id"]
     if state in (CLAIMED, DELIVERED, REOPENED):
@@ -173,101 +176,162 @@ def set_up_task(api: Api, state: str, poster: Agent, worker: Agent) -> dict[str,
     if state == REOPENED:
         assert api.post(f"/tasks/{task_id}/release", key=worker.key).status == 200
     seen = api.get(f"/tasks/{task_id}", key=poster.key).json()
-    assert seen["status"] == ("open" if state in (REOPENED, SUBSCRIBED) else state)
+    assert seen["status"] == (state if state in (CLAIMED, DELIVERED) else "open")
     if state == SUBSCRIBED:
         # only for cancellations, so that no event of the set-up is delivered (and logged) during the call
         hook = api.post("/webhooks", {"url": HOOK_URL, "events": ["task.cancelled"]}, key=poster.key)
         assert hook.status == 201, hook.body
         seen["hook"] = hook.json()["id"]
+    seen["new_agent"] = f"fresh-{uuid.uuid4().hex[:12]}"  # an agent_id no one has taken
+    if state == TOKEN:
+        assert owner is not None
+        issued = api.post("/agents/register-token", {"agent_id": seen["new_agent"]}, key=owner.key)
+        assert issued.status == 201, issued.body
+        seen["token"] = issued.json()["registration_token"]
+    if state == TWO_KEYS:
+        second = api.post("/agents/me/keys", key=poster.key)
+        assert second.status == 201, second.body
+        seen["key_id"] = second.json()["key_id"]
     return seen
 
 
 def check_success(
-    endpoint: str, caller: str, agent: Agent | None, response: ProxyResponse, task: dict[str, Any]
+    api: Api, route: str, caller: str, agent: Agent | None, response: ProxyResponse, task: dict[str, Any], poster: Agent
 ) -> None:
     """What a call that was allowed must have done."""
     body = response.json()
-    is_party = caller in (POSTER, WORKER)
-    if endpoint == "create_key":
+    sees_result = caller in (POSTER, WORKER, OWNER)
+    if route == "POST /keys":
         assert body["key"].startswith("atb_") and body["id"]
-    elif endpoint == "create_task":
+    elif route in ("POST /agents/register", "POST /owners/register", "POST /agents/connect"):
+        assert body["key"].startswith("atb_") and body["account"]["id"]
+        assert body["account"]["kind"] == ("owner" if route == "POST /owners/register" else "agent")
+        if route == "POST /agents/connect":
+            assert body["account"]["id"] == task["new_agent"] and body["account"]["owner_id"]
+    elif route == "POST /agents/register-token":
+        assert body["registration_token"].startswith("atr_") and body["agent_id"] == task["new_agent"]
+    elif route == "GET /agents":
+        assert poster.id in [item["id"] for item in body["agents"]]
+    elif route == "GET /agents/{agent_id}":
+        assert body["id"] == poster.id and "email" not in body
+    elif route in ("GET /agents/me", "PATCH /agents/me"):
+        assert agent is not None and body["id"] == agent.id and body["key_count"] >= 1
+        if route == "PATCH /agents/me":
+            assert body["status"] == "busy" and body["capabilities"] == ["research"]
+    elif route == "POST /agents/me/keys":
+        assert body["key"].startswith("atb_") and body["key_id"].startswith("key_")
+    elif route == "GET /agents/me/keys":
+        assert len(body["keys"]) == 1 and "key" not in body["keys"][0]
+    elif route == "DELETE /agents/me/keys/{key_id}":
+        assert body is None
+        remaining = api.get("/agents/me/keys", key=poster.key).json()["keys"]
+        assert task["key_id"] not in [item["key_id"] for item in remaining] and len(remaining) == 1
+    elif route == "POST /tasks":
         assert agent is not None and body["poster_id"] == agent.id and body["status"] == "open"
-    elif endpoint == "list_tasks":
+    elif route == "GET /tasks":
         listed = {item["id"]: item for item in body["tasks"]}
         assert task["id"] in listed
-        if not is_party:
-            assert listed[task["id"]]["result"] is None
-    elif endpoint == "get_task":
+        assert listed[task["id"]]["result"] is None  # a list never shows results: GET /tasks/{task_id} does
+    elif route == "GET /tasks/{task_id}":
         assert body["id"] == task["id"] and body["status"] == "delivered"
-        # the result only for the poster and the worker who delivered it
-        assert body["result"] == (RESULT if is_party else None)
-    elif endpoint in ("next_task", "claim_next"):
+        # the result only for the poster, the worker who delivered it, and the poster's owner
+        assert body["result"] == (RESULT if sees_result else None)
+    elif route in ("GET /tasks/next", "POST /tasks/next/claim"):
         if caller == POSTER:  # never offered its own task
             assert body["task"] is None and body["retry"] is True
         else:
             assert body["task"]["id"] == task["id"]
-            if endpoint == "claim_next":
+            if route == "POST /tasks/next/claim":
                 assert agent is not None and body["task"]["claimed_by"] == agent.id
-    elif endpoint == "get_result":
+    elif route == "GET /tasks/{task_id}/result":
         assert body["status"] == "delivered" and body["result"] == RESULT and body["retry"] is False
-    elif endpoint == "create_hook":
+    elif route == "POST /webhooks":
         assert body["id"].startswith("wh_") and body["secret"].startswith("whsec_") and body["url"] == HOOK_URL
-    elif endpoint == "list_hooks":  # each caller sees its own subscriptions only
+    elif route == "GET /webhooks":  # each caller sees its own subscriptions only
         assert [hook["id"] for hook in body["webhooks"]] == ([task["hook"]] if caller == POSTER else [])
-    elif endpoint in ("get_hook", "enable_hook"):
+    elif route in ("GET /webhooks/{webhook_id}", "POST /webhooks/{webhook_id}/enable"):
         assert body["id"] == task["hook"] and body["status"] == "active" and "secret" not in body
-    elif endpoint == "delete_hook":
+    elif route == "DELETE /webhooks/{webhook_id}":
         assert body is None
-    elif endpoint == "rotate_hook":
+    elif route == "POST /webhooks/{webhook_id}/rotate":
         assert body["id"] == task["hook"] and body["secret"].startswith("whsec_")
-    elif endpoint == "test_hook":
+    elif route == "POST /webhooks/{webhook_id}/test":
         assert body["status"] == "queued" and body["event_id"].startswith("evt_")
-    elif endpoint == "hook_log":
+    elif route == "GET /webhooks/{webhook_id}/deliveries":
         assert body["deliveries"] == []
-    elif endpoint == "events":  # the feed shows an event once it settled: none of a task posted just now
+    elif route == "GET /events":  # the feed shows an event once it settled: none of a task posted just now
         assert body["events"] == [] and body["has_more"] is False
     else:
-        assert body["id"] == task["id"] and body["status"] == CALLS[endpoint].status_after
-    if endpoint in ("claim", "heartbeat", "deliver"):
+        assert body["id"] == task["id"] and body["status"] == CALLS[route].status_after
+    if route.endswith(("/claim", "/heartbeat", "/deliver")) and "next" not in route:
         assert agent is not None and body["claimed_by"] == agent.id
 
 
 # ---- the matrix ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("endpoint", "caller"), CELLS)
-def test_access(api: Api, poster: Agent, worker: Agent, other: Agent, endpoint: str, caller: str) -> None:
-    call = CALLS[endpoint]
-    status, code = MATRIX[endpoint][CALLERS.index(caller)]
-    agents = {ANOTHER_AGENT: other, POSTER: poster, WORKER: worker}
-    keys = {ANONYMOUS: None, MALFORMED_KEY: MALFORMED, UNKNOWN_KEY: NEVER_ISSUED}
+@pytest.fixture
+def owner(api: Api) -> Agent:
+    response = api.post("/owners/register", {"name": "the poster's owner"})
+    assert response.status == 201, response.body
+    return Agent(key=response.json()["key"], id=response.json()["account"]["id"])
+
+
+@pytest.fixture
+def owned_poster(api: Api, owner: Agent) -> Agent:
+    """The poster, registered by `owner` through a registration token."""
+    token = api.post("/agents/register-token", {"agent_id": "the-poster"}, key=owner.key).json()["registration_token"]
+    body = {"registration_token": token, "agent_id": "the-poster", "agent_name": "poster"}
+    response = api.post("/agents/connect", body)
+    assert response.status == 201, response.body
+    return Agent(key=response.json()["key"], id="the-poster")
+
+
+@pytest.mark.parametrize(("route", "caller"), CELLS)
+def test_access(
+    api: Api, owned_poster: Agent, worker: Agent, other: Agent, owner: Agent, route: str, caller: str
+) -> None:
+    poster = owned_poster
+    call = CALLS[route]
+    status, code = MATRIX[route][CALLERS.index(caller)]
+    agents = {ANOTHER_AGENT: other, POSTER: poster, WORKER: worker, OWNER: owner}
     agent = agents.get(caller)
-    key = agent.key if agent else keys[caller]
+    keys = [agent.key] if agent else ([None] if caller == ANONYMOUS else list(BAD_KEYS))
 
-    # Given a task in the state where this call succeeds for the right caller
-    task = set_up_task(api, call.state, poster, worker)
-    table_before = scan_table()
+    for key in keys:
+        # Given a task in the state where this call succeeds for the right caller
+        task = set_up_task(api, call.state, poster, worker, owner)
+        table_before = scan_table()
 
-    # When the caller makes the call
-    path = call.path.replace("{id}", task["id"]).replace("{hook}", task.get("hook", ""))
-    response = api.call(call.method, path, json_body=call.body, key=key, query=call.query)
+        # When the caller makes the call
+        path = (
+            call.path.replace("{task_id}", task["id"])
+            .replace("{webhook_id}", task.get("hook", ""))
+            .replace("{agent_id}", poster.id)
+            .replace("{key_id}", task.get("key_id", ""))
+        )
+        body = json.loads(
+            json.dumps(call.body).replace("{token}", task.get("token", "")).replace("{new_agent}", task["new_agent"])
+        )
+        response = api.call(call.method, path, json_body=body, key=key, query=call.query)
 
-    # Then the status (and, for a refusal, the code) is the one the table says
-    assert response.status == status, response.body
-    seen = api.get(f"/tasks/{task['id']}", key=poster.key).json()
-    if code is not None:
-        assert response.json()["code"] == code
-        # and a refused call changed nothing: not the task, not anything else in the table
-        assert seen == {name: value for name, value in task.items() if name != "hook"}
-        assert scan_table() == table_before
-        return
-    check_success(endpoint, caller, agent, response, task)
-    if call.status_after is not None:
-        assert seen["status"] == call.status_after
-    elif endpoint == "claim_next" and caller != POSTER:
-        assert seen["status"] == "claimed" and agent is not None and seen["claimed_by"] == agent.id
-    elif endpoint in CALLS and CALLS[endpoint].path.startswith("/tasks") and endpoint != "create_task":
-        assert seen == task  # a read changes nothing
+        # Then the status (and, for a refusal, the code) is the one the table says
+        assert response.status == status, response.body
+        seen = api.get(f"/tasks/{task['id']}", key=poster.key).json()
+        if code is not None or status == 401:
+            if code is not None:
+                assert response.json()["code"] == code
+            # and a refused call changed nothing: not the task, not anything else in the table
+            assert seen == {name: value for name, value in task.items() if name not in EXTRAS}
+            assert scan_table() == table_before
+            continue
+        check_success(api, route, caller, agent, response, task, poster)
+        if call.status_after is not None:
+            assert seen["status"] == call.status_after
+        elif route == "POST /tasks/next/claim" and caller != POSTER:
+            assert seen["status"] == "claimed" and agent is not None and seen["claimed_by"] == agent.id
+        elif route.startswith("GET /tasks"):
+            assert seen == {name: value for name, value in task.items() if name not in EXTRAS}  # reads change nothing
 
 
 # ---- how the key is sent -------------------------------------------------------------------------------------

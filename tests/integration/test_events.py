@@ -1,8 +1,11 @@
 """events/: one sample API Gateway REST proxy event per function, for `sam local invoke ID -e events/DIR.json`.
 
 Each event is checked against template.yaml (its function, route and method) and handed to the function's real
-handler on a fresh stack. The events carry a placeholder key nobody was issued, so most calls are refused with
-401 in the one error shape: what matters is that every handler accepts the event and answers without a 5xx."""
+handler on a fresh stack. The events carry a placeholder key nobody was issued. Handed to a handler as it is (what
+`sam local invoke` does: no authorizer runs, so none names a caller), a key-only endpoint answers 401 in the one
+error shape; with an issued key, the API's authorizer runs first, as API Gateway would run it. What matters is
+that every handler accepts the event and answers without a 5xx. (events/authorizer.json is the authorizer's own
+REQUEST event; tests/unit/test_authorizer.py covers it.)"""
 
 from __future__ import annotations
 
@@ -37,13 +40,30 @@ EVENT_FIELDS = {
     "body",
     "isBase64Encoded",
 }
-# With the placeholder key: POST /keys needs no key, every other call is refused before anything is done.
-AS_SENT = {"create_key": (201, None)}
+SIGN_UPS = {"create_key", "register_agent", "register_owner", "connect_agent"}
+# As sent, without an authorizer: the sign-ups need no key (the placeholder registration token is no token), the
+# endpoints open to anonymous callers answer as to one, every other call is refused before anything is done.
+AS_SENT = {
+    "create_key": (201, None),
+    "register_agent": (201, None),
+    "register_owner": (201, None),
+    "connect_agent": (401, "invalid_registration_token"),
+    "list_tasks": (200, None),
+    "get_task": (404, "task_not_found"),
+    "list_agents": (200, None),
+    "get_agent": (404, "agent_not_found"),
+}
 AS_SENT_OTHERWISE = (401, "unauthorized")
 # With the placeholder swapped for an issued key: the bodies and queries are valid requests, and the
 # placeholder task id names no task.
 WITH_ISSUED_KEY = {
-    "create_key": (201, None),
+    **{name: AS_SENT[name] for name in SIGN_UPS | {"list_agents", "get_agent"}},
+    "create_registration_token": (403, "owners_only"),
+    "get_me": (200, None),
+    "update_me": (200, None),
+    "create_my_key": (201, None),
+    "list_my_keys": (200, None),
+    "revoke_my_key": (404, "key_not_found"),
     "create_task": (201, None),
     "list_tasks": (200, None),
     "next_task": (200, None),
@@ -92,6 +112,8 @@ def test_event_is_a_rest_proxy_event_for_the_templates_route(route: FunctionRout
         assert UUID.match(event["pathParameters"]["task_id"]), event["pathParameters"]
     elif "{webhook_id}" in route.path:
         assert WEBHOOK_ID.match(event["pathParameters"]["webhook_id"]), event["pathParameters"]
+    elif "{agent_id}" in route.path or "{key_id}" in route.path:
+        assert set(event["pathParameters"]) == {route.path.rsplit("/", 1)[1][1:-1]}, event["pathParameters"]
     else:
         assert event["pathParameters"] is None
 
@@ -118,9 +140,9 @@ def test_event_is_a_rest_proxy_event_for_the_templates_route(route: FunctionRout
         assert isinstance(json.loads(event["body"]), dict)
         assert headers["Content-Type"] == "application/json"
 
-    # The key is a placeholder shaped like a real one (POST /keys needs none)
+    # The key is a placeholder shaped like a real one (the sign-ups need none)
     key = headers.get("x-api-key")
-    if route.code_uri.name == "create_key":
+    if route.code_uri.name in SIGN_UPS:
         assert key is None
     else:
         assert key is not None and PLACEHOLDER_KEY.match(key), key
@@ -153,6 +175,8 @@ def test_handler_accepts_the_event_as_it_is(stack: Stack, route: FunctionRoute) 
         assert body["code"] == expected_code and body["request_id"] == event["requestContext"]["requestId"], body
     if route.code_uri.name == "create_key":
         assert PLACEHOLDER_KEY.match(body["key"]) and UUID.match(body["id"]), body
+    if route.code_uri.name in ("register_agent", "register_owner"):
+        assert PLACEHOLDER_KEY.match(body["key"]) and UUID.match(body["account"]["id"]), body
 
 
 @by_function
@@ -162,6 +186,7 @@ def test_event_is_a_valid_request_once_the_key_is_real(stack: Stack, api: Api, r
         key = api.new_agent(name="sam local invoke").key
         event["headers"]["x-api-key"] = key
         event["multiValueHeaders"]["x-api-key"] = [key]
+    assert stack._authorize(route, event) is None  # the authorizer lets the key through and names its caller
     status, body = invoke(stack, route, event)
     otherwise = (404, "webhook_not_found") if "{webhook_id}" in route.path else WITH_ISSUED_KEY_OTHERWISE
     expected_status, expected_code = WITH_ISSUED_KEY.get(route.code_uri.name, otherwise)

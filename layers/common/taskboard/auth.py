@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,6 @@ _KEY_BODY_LENGTH = 43  # secrets.token_urlsafe(32)
 class NewKey:
     key: str
     key_id: str
-    account_id: str
 
 
 def hash_key(key: str) -> str:
@@ -28,7 +28,7 @@ def hash_key(key: str) -> str:
 
 def new_key() -> NewKey:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    return NewKey(key=key, key_id="key_" + hash_key(key)[:16], account_id=str(uuid.uuid4()))
+    return NewKey(key=key, key_id="key_" + hash_key(key)[:16])
 
 
 def key_from_headers(headers: dict[str, str] | None) -> str | None:
@@ -46,46 +46,89 @@ def looks_like_key(key: str) -> bool:
     return key.startswith(KEY_PREFIX) and len(key) == len(KEY_PREFIX) + _KEY_BODY_LENGTH
 
 
-class KeyRepository(TableAccess):
-    """Keys (pk KEY#<sha256>) and accounts (pk ACCOUNT#<id>) in the board's table."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as the authorizer found it: handed to the handlers in the request context."""
 
-    def create_account(self, new: NewKey, created_at: str, email: str | None, name: str | None) -> None:
-        account: dict[str, Any] = {
-            "pk": {"S": f"ACCOUNT#{new.account_id}"},
-            "sk": {"S": "ACCOUNT"},
-            "created_at": {"S": created_at},
-            "kind": {"S": "agent"},
+    account_id: str
+    role: str  # "agent" or "owner"
+    key_id: str
+    owner_id: str | None = None
+
+    def context(self) -> dict[str, str]:
+        """The authorizer's context (API Gateway passes string values through to the integration)."""
+        return {
+            "account_id": self.account_id,
+            "role": self.role,
+            "key_id": self.key_id,
+            "owner_id": self.owner_id or "",
         }
-        if email:
-            account["email"] = {"S": email}
-        if name:
-            account["name"] = {"S": name}
-        key = {
-            "pk": {"S": f"KEY#{hash_key(new.key)}"},
-            "sk": {"S": "KEY"},
-            "account_id": {"S": new.account_id},
-            "key_id": {"S": new.key_id},
-            "created_at": {"S": created_at},
-        }
-        self.db.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": self.table, "Item": account, "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"TableName": self.table, "Item": key, "ConditionExpression": "attribute_not_exists(pk)"}},
-            ]
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any] | None) -> Caller | None:
+        """The caller a request's `requestContext.authorizer` names; None for an anonymous request."""
+        if not context or not context.get("account_id"):
+            return None
+        return cls(
+            account_id=str(context["account_id"]),
+            role=str(context.get("role") or "agent"),
+            key_id=str(context.get("key_id") or ""),
+            owner_id=str(context.get("owner_id") or "") or None,
         )
 
-    def account_for(self, key: str) -> str:
-        """The account id a key belongs to. Raises Unauthorized for a missing, malformed or unknown key."""
+
+class KeyLookup(TableAccess):
+    """The authorizer's one read: a key's hash to its account, cached in the container for `ttl` seconds.
+
+    The read is an UpdateItem that also stamps `last_used_at`, so a key's last use is known to within the cache
+    period without a write per request. A revoked key keeps working at most `ttl` seconds in a container that
+    had it cached (README: "Keys")."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(
+        self,
+        table_name: str,
+        ttl: float,
+        clock: Callable[[], str],
+        monotonic: Callable[[], float] = time.monotonic,
+        dynamodb: Any = None,
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        self.ttl = ttl
+        self.clock = clock
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, Caller]] = {}
+
+    def caller(self, key: str) -> Caller:
+        """The key's caller. Raises Unauthorized for a malformed, unknown or revoked key."""
         if not looks_like_key(key):
             raise Unauthorized("API key is not valid.")
         digest = hash_key(key)
-        response = self.db.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": f"KEY#{digest}"}, "sk": {"S": "KEY"}},
-            ProjectionExpression="account_id",
-            ConsistentRead=True,
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > self.monotonic():
+            return cached[1]
+        try:
+            response = self.db.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"KEY#{digest}"}, "sk": {"S": "KEY"}},
+                UpdateExpression="SET last_used_at = :now",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":now": {"S": self.clock()}},
+                ReturnValues="ALL_NEW",
+            )
+        except self.db.exceptions.ConditionalCheckFailedException:
+            self._cache.pop(digest, None)
+            raise Unauthorized("API key is not valid.") from None
+        item = response["Attributes"]
+        found = Caller(
+            account_id=item["account_id"]["S"],
+            role=item.get("role", {}).get("S", "agent"),
+            key_id=item["key_id"]["S"],
+            owner_id=item.get("owner_id", {}).get("S"),
         )
-        item = response.get("Item")
-        if item is None:
-            raise Unauthorized("API key is not valid.")
-        return str(item["account_id"]["S"])
+        if self.ttl > 0:
+            if len(self._cache) >= self.MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[digest] = (self.monotonic() + self.ttl, found)
+        return found

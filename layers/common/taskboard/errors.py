@@ -84,6 +84,47 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+# ---- accounts and keys ----
+
+
+class AccountNotFound(BoardError):
+    status, code = 404, "agent_not_found"
+
+
+class AgentIdTaken(Conflict):
+    code = "agent_id_taken"
+
+
+class InvalidRegistrationToken(Unauthorized):
+    code = "invalid_registration_token"
+
+
+class RegistrationClosed(Forbidden):
+    code = "registration_closed"
+
+
+class OwnersOnly(Forbidden):
+    code = "owners_only"
+
+
+class KeyNotFound(BoardError):
+    status, code = 404, "key_not_found"
+
+
+class LastKey(Conflict):
+    code = "last_key"
+
+
+class TooManyKeys(Conflict):
+    code = "too_many_keys"
+
+
+class TooManyRequests(BoardError):
+    """Over a per-key (or per-IP) rate limit; the response carries Retry-After."""
+
+    status, code = 429, "rate_limited"
+
+
 class PayloadTooLarge(BoardError):
     status, code = 413, "payload_too_large"
 

@@ -6,6 +6,7 @@ and the local stack include the same routers, so all three see one definition of
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -15,22 +16,25 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from taskboard import idempotency
-from taskboard.auth import key_from_headers
-from taskboard.errors import BoardError, Unauthorized
+from taskboard.auth import Caller
+from taskboard.errors import BoardError, TooManyRequests, Unauthorized
 from taskboard.limits import BODY_MAX_BYTES
-from taskboard.runtime import board, keys, logger, metrics, tracer, webhooks
+from taskboard.ratelimit import Limit, Verdict
+from taskboard.runtime import accounts, board, logger, metrics, rate_limiter, tracer, webhooks
 from taskboard.settings import get_settings
 
 __all__ = [
     "Router",
+    "accounts",
     "board",
     "caller_id",
-    "keys",
     "lambda_handler",
     "logger",
     "make_app",
     "metrics",
     "optional_caller",
+    "owns",
+    "principal",
     "webhooks",
 ]
 
@@ -116,28 +120,56 @@ def _as_json_request(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 Access = Literal["key", "optional", "public"]
+RateLimited = Literal["api", "poll", "signup"]
 
 
-def _identify(event: dict[str, Any], access: Access) -> str | None:
-    """The caller's account id, checked before anything else about the request (so an anonymous caller with
-    a bad body hears 401, not 400). Raises Unauthorized for a missing key where one is needed, and for an
-    unknown key anywhere but on a `public` endpoint (POST /keys: how a client replaces a lost key)."""
-    key = key_from_headers(event.get("headers"))
+def _caller(event: dict[str, Any], access: Access) -> Caller | None:
+    """The caller the API's authorizer found (requestContext.authorizer), checked before anything else about
+    the request, so an anonymous caller with a bad body hears 401, not 400. An unknown or revoked key never
+    gets here: the authorizer refuses it with 401. "public" endpoints have no authorizer."""
     if access == "public":
         return None
-    if key is None:
-        if access == "key":
-            raise Unauthorized(
-                "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
-            )
+    caller = Caller.from_context((event.get("requestContext") or {}).get("authorizer"))
+    if caller is None and access == "key":
+        raise Unauthorized(
+            "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
+        )
+    return caller
+
+
+def _limit(kind: RateLimited) -> Limit:
+    settings = get_settings()
+    if kind == "signup":
+        return Limit("signup", settings.signup_limit_per_hour, 3_600)
+    if kind == "poll":
+        return Limit("poll", settings.poll_rate_limit_per_minute, 60)
+    return Limit("api", settings.rate_limit_per_minute, 60)
+
+
+def _rate_limit(event: dict[str, Any], caller: Caller | None, kind: RateLimited) -> Verdict | None:
+    """Count this request; None if the counter could not be reached (the request goes ahead: fail open)."""
+    source = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    subject = caller.key_id if caller is not None and kind != "signup" else f"ip:{source}"
+    try:
+        return rate_limiter().hit(_limit(kind), subject)
+    except Exception:
+        logger.warning("rate limiter unavailable; request let through", exc_info=True)
+        metrics.add_metric(name="RateLimiterErrors", unit="Count", value=1)
         return None
-    return keys().account_for(key)
 
 
-def lambda_handler(router: Router, access: Access = "key") -> Any:
-    """The Lambda entry point for one function: the caller, then logging with the request's correlation id,
-    tracing, metrics, validation and the route. `access` says who may call: "key" holders only, anyone
-    ("optional": a key, if sent, must be valid), or anyone with no key check at all ("public")."""
+def _error(event: dict[str, Any], error: BoardError) -> dict[str, Any]:
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    body = {"error": error.message, "code": error.code, "request_id": request_id, **error.extra}
+    return {"statusCode": error.status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = "api") -> Any:
+    """The Lambda entry point for one function: the caller, its rate limit, then logging with the request's
+    correlation id, tracing, metrics, validation and the route. `access` says who may call: "key" holders only,
+    anyone ("optional": a key, if sent, must be valid), or anyone with no authorizer at all ("public").
+    `limit` names the counter the request is charged to: "api" and "poll" per key (per source IP without
+    one) and minute, "signup" per source IP and hour."""
     app = make_app(router)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -147,20 +179,28 @@ def lambda_handler(router: Router, access: Access = "key") -> Any:
         refused = _as_json_request(event)
         if refused is not None:
             return refused
+        verdict: Verdict | None = None
         try:
-            caller = _identify(event, access)
-            app.append_context(caller=caller)
-            return idempotency.once(
-                event, context, caller, get_settings().idempotency_table_name, lambda: app.resolve(event, context)
+            caller = _caller(event, access)
+            verdict = _rate_limit(event, caller, limit)
+            if verdict is not None and not verdict.allowed:
+                raise TooManyRequests(
+                    f"Rate limit of {verdict.limit} requests reached; retry in {verdict.retry_after} s.",
+                    retry_after=verdict.retry_after,
+                )
+            app.append_context(caller=caller.account_id if caller else None, principal=caller)
+            response = idempotency.once(
+                event,
+                context,
+                caller.account_id if caller else None,
+                get_settings().idempotency_table_name,
+                lambda: app.resolve(event, context),
             )
-        except BoardError as error:  # refused before the route runs: no key, or a replay that cannot be
-            request_id = (event.get("requestContext") or {}).get("requestId")
-            body = {"error": error.message, "code": error.code, "request_id": request_id}
-            return {
-                "statusCode": error.status,
-                "headers": {"Content-Type": "application/json"},
-                "body": json.dumps(body),
-            }
+        except BoardError as error:  # refused before the route runs: no key, a rate limit, a replay that cannot be
+            response = _error(event, error)
+        if verdict is not None:
+            response.setdefault("headers", {}).update(verdict.headers())
+        return response
 
     handler.app = app  # type: ignore[attr-defined]
     return handler
@@ -177,6 +217,30 @@ def caller_id(router: Router) -> str:
     if caller is None:
         raise Unauthorized("This endpoint needs an API key.")
     return caller
+
+
+def principal(router: Router) -> Caller:
+    """The caller (account, role, key, owner); only for functions whose `access` is "key"."""
+    found = cast(Caller | None, router.context.get("principal"))
+    if found is None:
+        raise Unauthorized("This endpoint needs an API key.")
+    return found
+
+
+def owns(router: Router) -> Callable[[str], bool] | None:
+    """For an owner account: whether it registered a given agent (one read per agent, remembered for the
+    request). None for anyone else, who sees only what its own account may."""
+    caller = cast(Caller | None, router.context.get("principal"))
+    if caller is None or caller.role != "owner":
+        return None
+    known: dict[str, bool] = {}
+
+    def check(agent_id: str) -> bool:
+        if agent_id not in known:
+            known[agent_id] = accounts().owner_of(agent_id) == caller.account_id
+        return known[agent_id]
+
+    return check
 
 
 def poll_timeout(requested: int) -> float:

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from taskboard.auth import KeyRepository
 from taskboard.service import TaskBoard
 from taskboard.settings import get_settings
 from taskboard.timers import TimerKind, TimerScheduler
 
 if TYPE_CHECKING:
+    from taskboard.accounts import Accounts
+    from taskboard.auth import KeyLookup
     from taskboard.delivery import Deliverer, WebhookQueue
+    from taskboard.ratelimit import RateLimiter
     from taskboard.subscriptions import SubscriptionRepository
     from taskboard.webhooks import Webhooks
 
@@ -76,8 +78,32 @@ def deliverer() -> Deliverer:
 
 
 @lru_cache(maxsize=1)
-def keys() -> KeyRepository:
-    return KeyRepository(get_settings().table_name)
+def accounts() -> Accounts:
+    from taskboard import outbound
+    from taskboard.accounts import AccountRepository, Accounts
+
+    settings = get_settings()
+    return Accounts(
+        AccountRepository(settings.table_name),
+        open_registration=settings.open_registration,
+        check_url=lambda url: outbound.check_url(url, allow_loopback=settings.allow_loopback_webhooks),
+    )
+
+
+@lru_cache(maxsize=1)
+def key_lookup() -> KeyLookup:
+    from taskboard.auth import KeyLookup
+    from taskboard.clock import to_iso, utc_now
+
+    settings = get_settings()
+    return KeyLookup(settings.table_name, settings.authorizer_cache_seconds, clock=lambda: to_iso(utc_now()))
+
+
+@lru_cache(maxsize=1)
+def rate_limiter() -> RateLimiter:
+    from taskboard.ratelimit import RateLimiter
+
+    return RateLimiter(get_settings().rate_limit_table_name)
 
 
 @lru_cache(maxsize=1)
@@ -96,5 +122,16 @@ def forget() -> None:
     from taskboard import idempotency
 
     idempotency.forget()
-    for cached in (board, keys, scheduler, subscriptions, webhooks, queue, deliverer, get_settings):
+    for cached in (
+        board,
+        accounts,
+        key_lookup,
+        rate_limiter,
+        scheduler,
+        subscriptions,
+        webhooks,
+        queue,
+        deliverer,
+        get_settings,
+    ):
         cached.cache_clear()

@@ -74,6 +74,10 @@ class Decision:
     cause: str | None = None  # who completed a delivery: "poster" (default) or "auto"
 
 
+Owns = Callable[[str], bool]
+"""Whether the caller (an owner account) registered the agent with this id."""
+
+
 class TaskBoard:
     def __init__(
         self,
@@ -130,8 +134,8 @@ class TaskBoard:
         answer = CallbackSubscription(webhook_id=callback.id, url=callback.url, secret=callback.secret)
         return CreatedTask(**task.model_dump(), callback=answer)
 
-    def get(self, task_id: str, caller: str | None) -> Task:
-        return self._view(self._load(task_id), caller, self.clock())
+    def get(self, task_id: str, caller: str | None, owns: Owns | None = None) -> Task:
+        return self._view(self._load(task_id), caller, self.clock(), owns)
 
     def browse(
         self, status: str, skills: tuple[str, ...], limit: int, cursor: str | None, requires_human: bool | None
@@ -237,10 +241,11 @@ class TaskBoard:
 
     # ---- the poster's side ---------------------------------------------------------------------------------
 
-    def result(self, task_id: str, caller: str, timeout: float) -> ResultResponse:
-        """The poster waits (up to `timeout` seconds) for a delivery or an end."""
+    def result(self, task_id: str, caller: str, timeout: float, owns: Owns | None = None) -> ResultResponse:
+        """The poster (or the owner who registered it) waits up to `timeout` seconds for a delivery or an end."""
         latest = self._load(task_id)
-        lifecycle.check_poster(latest.state, caller)
+        if owns is None or not owns(latest.state.poster_id):
+            lifecycle.check_poster(latest.state, caller)
         reads = 0
 
         def finished() -> StoredTask | None:
@@ -252,7 +257,7 @@ class TaskBoard:
             return latest if settled.status not in WAITING_FOR_RESULT else None
 
         stored = self._poll(finished, timeout) or latest
-        task = self._view(stored, caller, self.clock())
+        task = self._view(stored, caller, self.clock(), owns)
         return ResultResponse(
             status=task.status,
             result=task.result,
@@ -373,10 +378,13 @@ class TaskBoard:
                 return found
             self.sleep(self.poll_interval)
 
-    def _view(self, stored: StoredTask, caller: str | None, now: datetime) -> Task:
+    def _view(self, stored: StoredTask, caller: str | None, now: datetime, owns: Owns | None = None) -> Task:
+        """The task as `caller` may see it: the result only for its poster, the worker who delivered it, and
+        (through `owns`) the owner account that registered either of them."""
         state = lifecycle.settle(stored.state, now)
         delivery = stored.delivery
-        visible = delivery is not None and caller is not None and caller in (state.poster_id, delivery.delivered_by)
+        parties = (state.poster_id, delivery.delivered_by) if delivery is not None else ()
+        visible = caller is not None and (caller in parties or (owns is not None and any(map(owns, parties))))
         return Task(
             id=state.id,
             title=state.title,

@@ -29,6 +29,15 @@ class Settings(BaseModel):
     allow_loopback_webhooks: bool = False
     # GET /events shows an event once it is this old, so a cursor never passes one still being written.
     feed_settle_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Per-key rate limits (RateLimitTable): requests per minute, on long polls, and sign-ups per hour per IP.
+    rate_limit_table_name: str = ""
+    rate_limit_per_minute: int = Field(default=60, ge=1)
+    poll_rate_limit_per_minute: int = Field(default=120, ge=1)
+    signup_limit_per_hour: int = Field(default=5, ge=1)
+    # Whether anyone may make an agent (POST /keys, /agents/register), or only an owner's registration token.
+    open_registration: bool = True
+    # How long the authorizer trusts a key it has checked (and so how long a revoked key may still work).
+    authorizer_cache_seconds: float = Field(default=30, ge=0, le=300)
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +54,12 @@ def get_settings() -> Settings:
         webhook_dead_letter_queue_url=os.environ.get("WEBHOOK_DEAD_LETTER_QUEUE_URL", ""),
         allow_loopback_webhooks=os.environ.get("ALLOW_LOOPBACK_WEBHOOKS", "false").lower() == "true",
         feed_settle_seconds=float(os.environ.get("FEED_SETTLE_SECONDS", "2")),
+        rate_limit_table_name=os.environ.get("RATE_LIMIT_TABLE_NAME", ""),
+        rate_limit_per_minute=int(os.environ.get("RATE_LIMIT_PER_MINUTE", "60")),
+        poll_rate_limit_per_minute=int(os.environ.get("POLL_RATE_LIMIT_PER_MINUTE", "120")),
+        signup_limit_per_hour=int(os.environ.get("SIGNUP_LIMIT_PER_HOUR", "5")),
+        open_registration=os.environ.get("OPEN_REGISTRATION", "true").lower() == "true",
+        authorizer_cache_seconds=float(os.environ.get("AUTHORIZER_CACHE_SECONDS", "30")),
         **_schedule(os.environ.get("WEBHOOK_RETRY_SCHEDULE")),
     )
 

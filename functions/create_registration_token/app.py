@@ -1,0 +1,24 @@
+"""POST /agents/register-token: an owner issues a single-use, expiring token for one agent_id."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+
+from taskboard.http import Router, accounts, lambda_handler, principal
+from taskboard.models import RegistrationToken, RegistrationTokenRequest
+
+router = Router()
+
+
+@router.post(
+    "/agents/register-token",
+    summary="Issue a registration token",
+    tags=["agents"],
+    responses={201: {"description": "The token (shown once)"}, 403: {"description": "Not an owner"}},
+)
+def create_registration_token(body: RegistrationTokenRequest) -> Response[RegistrationToken]:
+    token = accounts().issue_token(principal(router), body)
+    return Response(status_code=201, content_type="application/json", body=token)
+
+
+handler = lambda_handler(router)

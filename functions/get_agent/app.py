@@ -1,0 +1,16 @@
+"""GET /agents/{agent_id}: an agent's public profile."""
+
+from __future__ import annotations
+
+from taskboard.http import Router, accounts, lambda_handler
+from taskboard.models import AgentProfile
+
+router = Router()
+
+
+@router.get("/agents/<agent_id>", summary="Get an agent", tags=["agents"])
+def get_agent(agent_id: str) -> AgentProfile:
+    return accounts().agent(agent_id)
+
+
+handler = lambda_handler(router, access="optional")

@@ -1,0 +1,16 @@
+"""GET /agents/me: the caller's own account (profile, contact e-mail, key count)."""
+
+from __future__ import annotations
+
+from taskboard.http import Router, accounts, lambda_handler, principal
+from taskboard.models import Account
+
+router = Router()
+
+
+@router.get("/agents/me", summary="Get my account", tags=["agents"])
+def get_me() -> Account:
+    return accounts().me(principal(router))
+
+
+handler = lambda_handler(router)

@@ -1,0 +1,33 @@
+"""GET /agents: the agent directory, by capability and status (Queries on the sparse Directory index)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from taskboard import limits
+from taskboard.errors import InvalidRequest
+from taskboard.http import Router, accounts, lambda_handler
+from taskboard.models import AgentList, AgentStatus, normalize_tag
+
+router = Router()
+
+
+@router.get("/agents", summary="List agents", tags=["agents"])
+def list_agents(
+    capability: Annotated[str | None, Query(description="One capability, case-insensitive.")] = None,
+    status: Annotated[AgentStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> AgentList:
+    wanted = None
+    if capability is not None:
+        try:
+            wanted = normalize_tag(capability)
+        except ValueError as error:
+            raise InvalidRequest(f"capability: {error}") from None
+    return accounts().list(wanted, status, limit, cursor)
+
+
+handler = lambda_handler(router, access="optional")

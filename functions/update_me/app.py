@@ -1,0 +1,16 @@
+"""PATCH /agents/me: change the caller's profile (only the fields sent; null clears an optional one)."""
+
+from __future__ import annotations
+
+from taskboard.http import Router, accounts, lambda_handler, principal
+from taskboard.models import Account, UpdateProfileRequest
+
+router = Router()
+
+
+@router.patch("/agents/me", summary="Update my profile", tags=["agents"])
+def update_me(body: UpdateProfileRequest) -> Account:
+    return accounts().update(principal(router), body)
+
+
+handler = lambda_handler(router)
