@@ -9,11 +9,17 @@ and a caller may use either header or none (README: "Keys")."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from taskboard.auth import key_from_headers
+from aws_lambda_powertools import Logger
+
+from taskboard.auth import key_from_headers, key_lookup
 from taskboard.errors import Unauthorized
-from taskboard.runtime import key_lookup, logger
+
+# Only what checking a key needs: the authorizer runs before every request, so its cold start is on everyone's
+# path (no tracer, no task board, no pydantic models).
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "agent-task-board"))
 
 
 def _policy(principal: str, method_arn: str, context: dict[str, str]) -> dict[str, Any]:

@@ -548,9 +548,7 @@ class Accounts:
     def _create(self, account: NewAccount, also: list[dict[str, Any]] | None = None) -> Registered:
         made = new_key()
         self.repository.create(account, made, also)
-        created = self.repository.get(account.id)
-        assert created is not None  # written just now, read consistently
-        return Registered(account=_account_from(created), key=made.key, key_id=made.key_id)
+        return Registered(account=_account_from(_account_item(account)), key=made.key, key_id=made.key_id)
 
     def _require_open_registration(self) -> None:
         if not self.open_registration:

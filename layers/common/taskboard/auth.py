@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from taskboard.aws import TableAccess
@@ -132,3 +133,13 @@ class KeyLookup(TableAccess):
                 self._cache.clear()
             self._cache[digest] = (self.monotonic() + self.ttl, found)
         return found
+
+
+@lru_cache(maxsize=1)
+def key_lookup() -> KeyLookup:
+    """The container's KeyLookup (the authorizer's; kept here so the authorizer imports nothing else)."""
+    from taskboard.clock import to_iso, utc_now
+    from taskboard.settings import get_settings
+
+    settings = get_settings()
+    return KeyLookup(settings.table_name, settings.authorizer_cache_seconds, clock=lambda: to_iso(utc_now()))

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from taskboard.auth import key_lookup
 from taskboard.service import TaskBoard
 from taskboard.settings import get_settings
 from taskboard.timers import TimerKind, TimerScheduler
 
 if TYPE_CHECKING:
     from taskboard.accounts import Accounts
-    from taskboard.auth import KeyLookup
     from taskboard.delivery import Deliverer, WebhookQueue
     from taskboard.ratelimit import RateLimiter
     from taskboard.subscriptions import SubscriptionRepository
@@ -88,15 +88,6 @@ def accounts() -> Accounts:
         open_registration=settings.open_registration,
         check_url=lambda url: outbound.check_url(url, allow_loopback=settings.allow_loopback_webhooks),
     )
-
-
-@lru_cache(maxsize=1)
-def key_lookup() -> KeyLookup:
-    from taskboard.auth import KeyLookup
-    from taskboard.clock import to_iso, utc_now
-
-    settings = get_settings()
-    return KeyLookup(settings.table_name, settings.authorizer_cache_seconds, clock=lambda: to_iso(utc_now()))
 
 
 @lru_cache(maxsize=1)
