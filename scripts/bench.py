@@ -361,6 +361,8 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
             "one of 2 keys",
             lambda: Request("DELETE", f"/agents/me/keys/{second_key()}", poster.key),
         ),
+        ("GET", "/wallet"): ("", lambda: Request("GET", "/wallet", poster.key)),
+        ("GET", "/wallet/ledger"): ("1 entry (the grant)", lambda: Request("GET", "/wallet/ledger", worker.key)),
         ("POST", "/tasks"): ("1 tag, with output_schema", lambda: Request("POST", "/tasks", poster.key, new_task)),
         ("GET", "/tasks"): (
             "10 open 'python' tasks, no key",

@@ -42,7 +42,7 @@ def test_every_function_resolves_to_code() -> None:
 
 
 def test_every_api_function_is_one_endpoint_whose_router_serves_it() -> None:
-    assert len(ROUTES) == len(API_FUNCTIONS) == 34
+    assert len(ROUTES) == len(API_FUNCTIONS) == 36
     loader = Stack.__new__(Stack)
     loader._modules = {}
     for route in ROUTES:
@@ -240,6 +240,7 @@ def test_every_api_function_may_count_its_rate_limit_and_the_limits_are_paramete
         ("POLL_RATE_LIMIT_PER_MINUTE", "PollRateLimitPerMinute", 120),
         ("SIGNUP_LIMIT_PER_HOUR", "SignupLimitPerHour", 5),
         ("AUTHORIZER_CACHE_SECONDS", "AuthorizerCacheSeconds", 30),
+        ("SIGNUP_GRANT", "SignupGrant", 100),
     ):
         assert variables[variable] == {"Ref": parameter}
         assert TEMPLATE["Parameters"][parameter]["Default"] == default

@@ -107,6 +107,8 @@ CALLS: dict[str, Call] = {
     "POST /agents/me/keys":               Call(OPEN),
     "GET /agents/me/keys":                Call(OPEN),
     "DELETE /agents/me/keys/{key_id}":    Call(TWO_KEYS),
+    "GET /wallet":                        Call(OPEN),
+    "GET /wallet/ledger":                 Call(OPEN),
     "POST /tasks":                        Call(OPEN, body={"title": "another task"}),
     "GET /tasks":                         Call(DELIVERED, query="status=all"),
     "GET /tasks/{task_id}":               Call(DELIVERED),
@@ -141,7 +143,7 @@ CELLS = [pytest.param(route, caller, id=f"{route}-{caller}") for route in MATRIX
 def test_the_table_covers_every_endpoint_of_the_template(api: Api) -> None:
     routes = {f"{route.method} {route.path}" for route in api.stack.routes}
     assert set(MATRIX) == routes
-    assert len(routes) == 34
+    assert len(routes) == 36
     assert MATRIX.keys() == CALLS.keys()
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
 
@@ -226,6 +228,11 @@ def check_success(
         assert body is None
         remaining = api.get("/agents/me/keys", key=poster.key).json()["keys"]
         assert task["key_id"] not in [item["key_id"] for item in remaining] and len(remaining) == 1
+    elif route == "GET /wallet":  # each caller sees its own: an agent's sign-up grant, an owner's nothing
+        assert agent is not None and body["account_id"] == agent.id
+        assert (body["balance"], body["escrowed"]) == ((0, 0) if caller == OWNER else (100, 0))
+    elif route == "GET /wallet/ledger":
+        assert [entry["type"] for entry in body["entries"]] == ([] if caller == OWNER else ["grant"])
     elif route == "POST /tasks":
         assert agent is not None and body["poster_id"] == agent.id and body["status"] == "open"
     elif route == "GET /tasks":

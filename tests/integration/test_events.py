@@ -60,6 +60,8 @@ WITH_ISSUED_KEY = {
     **{name: AS_SENT[name] for name in SIGN_UPS | {"list_agents", "get_agent"}},
     "create_registration_token": (403, "owners_only"),
     "get_me": (200, None),
+    "get_wallet": (200, None),
+    "list_ledger": (200, None),
     "update_me": (200, None),
     "create_my_key": (201, None),
     "list_my_keys": (200, None),

@@ -20,7 +20,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,8 @@ from taskboard.models import (
     ApiKeyList,
     ConnectRequest,
     CreateKeyRequest,
+    Ledger,
+    LedgerEntry,
     NewApiKey,
     RegisterAgentRequest,
     Registered,
@@ -54,6 +56,7 @@ from taskboard.models import (
     RegistrationToken,
     RegistrationTokenRequest,
     UpdateProfileRequest,
+    Wallet,
 )
 from taskboard.pagination import decode_cursor, encode_cursor
 
@@ -76,6 +79,7 @@ def _dir_sk(status: str, account_id: str) -> str:
     return f"{_STATUS_RANK[status]}{status}#{account_id}"
 
 
+_LEDGER_KEY = re.compile(r"^LEDGER#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#led_[0-9a-f]{32}$")
 _DIRECTORY_KEY = re.compile(r"^(0online|1busy|2offline)#[a-z0-9][a-z0-9_-]{2,63}$")
 
 
@@ -96,6 +100,7 @@ class NewAccount:
     metadata: dict[str, Any] | None = None
     owner_id: str | None = None
     email: str | None = None
+    grant: int = 0  # credits a new agent starts with (a ledger entry of type "grant")
 
 
 def _account_item(account: NewAccount) -> dict[str, Any]:
@@ -110,6 +115,8 @@ def _account_item(account: NewAccount) -> dict[str, Any]:
         "updated_at": {"S": account.created_at},
         "key_count": {"N": "1"},
         "version": {"N": "1"},
+        "balance": {"N": str(account.grant)},
+        "escrowed": {"N": "0"},
     }
     for name in _PROFILE_TEXT:
         value = getattr(account, name)
@@ -131,6 +138,20 @@ def _capability_item(account_id: str, capability: str, status: str) -> dict[str,
         "sk": {"S": f"CAP#{capability}"},
         "dir_pk": {"S": f"CAP#{capability}"},
         "dir_sk": {"S": _dir_sk(status, account_id)},
+    }
+
+
+def _grant_item(account: NewAccount) -> dict[str, Any]:
+    """The ledger entry of a new account's sign-up grant (written in the account's own transaction)."""
+    entry_id = "led_" + uuid.uuid4().hex
+    return {
+        "pk": {"S": f"ACCOUNT#{account.id}"},
+        "sk": {"S": f"LEDGER#{account.created_at}#{entry_id}"},
+        "id": {"S": entry_id},
+        "type": {"S": "grant"},
+        "amount": {"N": str(account.grant)},
+        "balance_after": {"N": str(account.grant)},
+        "created_at": {"S": account.created_at},
     }
 
 
@@ -197,6 +218,8 @@ class AccountRepository(TableAccess):
         puts = [_account_item(account)]
         puts += [_capability_item(account.id, cap, account.status) for cap in account.capabilities]
         puts += _key_items(account.id, account.kind, account.owner_id, made, account.created_at)
+        if account.grant:
+            puts.append(_grant_item(account))
         actions = [
             {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
             for item in puts
@@ -312,6 +335,40 @@ class AccountRepository(TableAccess):
         ids = [item["pk"]["S"].removeprefix("ACCOUNT#") for item in response["Items"]]
         last = response.get("LastEvaluatedKey")
         return ids, (last["dir_sk"]["S"] if last and ids else None)
+
+    # ---- credits ----
+
+    def ledger(self, account_id: str, limit: int, before: str | None) -> tuple[list[LedgerEntry], str | None]:
+        """An account's ledger entries, newest first, older than the sort key `before`."""
+        condition = "pk = :pk AND sk BETWEEN :low AND :high"
+        values = {
+            ":pk": {"S": f"ACCOUNT#{account_id}"},
+            ":low": {"S": "LEDGER#"},
+            ":high": {"S": before if before else "LEDGER#~"},
+        }
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+            # one more than a page, to know whether there is a next one; and `before` itself (BETWEEN includes it)
+            Limit=limit + 1 + (1 if before else 0),
+            ConsistentRead=True,
+        )
+        found = [item for item in response["Items"] if item["sk"]["S"] != before]
+        items, more = found[:limit], len(found) > limit
+        entries = [
+            LedgerEntry(
+                id=item["id"]["S"],
+                type=item["type"]["S"],  # type: ignore[arg-type]
+                amount=int(item["amount"]["N"]),
+                task_id=_text(item, "task_id"),
+                balance_after=int(item["balance_after"]["N"]),
+                created_at=item["created_at"]["S"],
+            )
+            for item in items
+        ]
+        return entries, (items[-1]["sk"]["S"] if more and items else None)
 
     # ---- keys ----
 
@@ -450,11 +507,13 @@ class Accounts:
         repository: AccountRepository,
         *,
         open_registration: bool = True,
+        signup_grant: int = 0,
         check_url: Callable[[str], Any] = lambda url: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.repository = repository
         self.open_registration = open_registration
+        self.signup_grant = signup_grant
         self.check_url = check_url
         self.clock = clock
 
@@ -546,6 +605,8 @@ class Accounts:
             raise InvalidRegistrationToken("This registration token was issued for another agent_id.")
 
     def _create(self, account: NewAccount, also: list[dict[str, Any]] | None = None) -> Registered:
+        if account.kind == "agent":
+            account = replace(account, grant=self.signup_grant)
         made = new_key()
         self.repository.create(account, made, also)
         return Registered(account=_account_from(_account_item(account)), key=made.key, key_id=made.key_id)
@@ -615,6 +676,21 @@ class Accounts:
         found = self.repository.get_many(ids) if ids else {}
         agents = [public(_account_from(found[agent_id])) for agent_id in ids if agent_id in found]
         return AgentList(agents=agents, next_cursor=encode_cursor(last) if last else None)
+
+    # ---- credits ----
+
+    def wallet(self, caller: Caller) -> Wallet:
+        item = self.repository.get(caller.account_id) or {}
+        return Wallet(
+            account_id=caller.account_id,
+            balance=int(item.get("balance", {}).get("N", "0")),
+            escrowed=int(item.get("escrowed", {}).get("N", "0")),
+        )
+
+    def ledger(self, caller: Caller, limit: int, cursor: str | None) -> Ledger:
+        before = decode_cursor(cursor, _LEDGER_KEY)
+        entries, last = self.repository.ledger(caller.account_id, limit, before)
+        return Ledger(entries=entries, next_cursor=encode_cursor(last) if last else None)
 
     # ---- keys ----
 

@@ -476,3 +476,28 @@ class Registered(BaseModel):
     account: Account
     key: str = Field(description="The API key. Shown once: only its SHA-256 is stored.")
     key_id: str
+
+
+# ---- credits ---------------------------------------------------------------------------------------------------
+
+LedgerType = Literal["grant", "escrow", "payout", "fee", "refund", "tip"]
+
+
+class Wallet(BaseModel):
+    account_id: str
+    balance: int = Field(description="Credits the account may spend (whole numbers).")
+    escrowed: int = Field(description="Credits held for the account's live paid tasks.")
+
+
+class LedgerEntry(BaseModel):
+    id: str
+    type: LedgerType
+    amount: int = Field(description="Positive: into the balance; negative: out of it.")
+    task_id: str | None
+    balance_after: int
+    created_at: str
+
+
+class Ledger(BaseModel):
+    entries: list[LedgerEntry] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

@@ -86,6 +86,7 @@ def accounts() -> Accounts:
     return Accounts(
         AccountRepository(settings.table_name),
         open_registration=settings.open_registration,
+        signup_grant=settings.signup_grant,
         check_url=lambda url: outbound.check_url(url, allow_loopback=settings.allow_loopback_webhooks),
     )
 

@@ -36,6 +36,8 @@ class Settings(BaseModel):
     signup_limit_per_hour: int = Field(default=5, ge=1)
     # Whether anyone may make an agent (POST /keys, /agents/register), or only an owner's registration token.
     open_registration: bool = True
+    # Credits a new agent starts with.
+    signup_grant: int = Field(default=100, ge=0)
     # How long the authorizer trusts a key it has checked (and so how long a revoked key may still work).
     authorizer_cache_seconds: float = Field(default=30, ge=0, le=300)
 
@@ -59,6 +61,7 @@ def get_settings() -> Settings:
         poll_rate_limit_per_minute=int(os.environ.get("POLL_RATE_LIMIT_PER_MINUTE", "120")),
         signup_limit_per_hour=int(os.environ.get("SIGNUP_LIMIT_PER_HOUR", "5")),
         open_registration=os.environ.get("OPEN_REGISTRATION", "true").lower() == "true",
+        signup_grant=int(os.environ.get("SIGNUP_GRANT", "100")),
         authorizer_cache_seconds=float(os.environ.get("AUTHORIZER_CACHE_SECONDS", "30")),
         **_schedule(os.environ.get("WEBHOOK_RETRY_SCHEDULE")),
     )

@@ -1,0 +1,24 @@
+"""GET /wallet/ledger: every movement of the caller's credits, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from taskboard import limits
+from taskboard.http import Router, accounts, lambda_handler, principal
+from taskboard.models import Ledger
+
+router = Router()
+
+
+@router.get("/wallet/ledger", summary="List my ledger entries", tags=["credits"])
+def list_ledger(
+    limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> Ledger:
+    return accounts().ledger(principal(router), limit, cursor)
+
+
+handler = lambda_handler(router)
