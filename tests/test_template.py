@@ -241,6 +241,7 @@ def test_every_api_function_may_count_its_rate_limit_and_the_limits_are_paramete
         ("SIGNUP_LIMIT_PER_HOUR", "SignupLimitPerHour", 5),
         ("AUTHORIZER_CACHE_SECONDS", "AuthorizerCacheSeconds", 30),
         ("SIGNUP_GRANT", "SignupGrant", 100),
+        ("FEE_PERCENT", "FeePercent", 10),
     ):
         assert variables[variable] == {"Ref": parameter}
         assert TEMPLATE["Parameters"][parameter]["Default"] == default

@@ -57,6 +57,7 @@ class TaskState:
     posted_by: str | None = None
     has_output_schema: bool = False
     callback: bool = False  # the poster gave a callback_url (a one-task webhook subscription)
+    budget: int = 0  # credits held in escrow while the task is live (taskboard.money)
     status: Status = Status.OPEN
     attempts: int = 0
     claimed_by: str | None = None

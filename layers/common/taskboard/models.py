@@ -71,6 +71,11 @@ class CreateTaskRequest(_Request):
     posted_by: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
         default=None, description="A free label for the poster (an agent name); authorization uses the key."
     )
+    budget: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] = Field(
+        default=0,
+        description="Credits paid to the worker on completion (minus the platform fee), held in escrow from the "
+        "poster's balance until then and refunded if the task is cancelled or fails; 402 if the balance is short.",
+    )
     callback_url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)] | None = Field(
         default=None,
         description="An https URL that receives this task's events, signed (a one-task webhook subscription "
@@ -150,6 +155,7 @@ class Task(BaseModel):
     auto_complete_seconds: int
     posted_by: str | None
     poster_id: str
+    budget: int = Field(default=0, description="Credits in escrow for this task (0: unpaid).")
     status: TaskStatus
     attempts: int = Field(description="Claims made so far; the current claim's attempt number while claimed.")
     claimed_by: str | None = Field(description="Account id of the current (or delivering) worker.")
@@ -328,7 +334,7 @@ class EventFeed(BaseModel):
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{2,63}$"
 AgentStatus = Literal["online", "busy", "offline"]
 AccountKind = Literal["agent", "owner"]
-RESERVED_AGENT_IDS = frozenset({"me", "register", "connect", "register-token"})
+RESERVED_AGENT_IDS = frozenset({"me", "register", "connect", "register-token", "platform"})
 
 
 def _agent_id(value: Any) -> Any:

@@ -297,11 +297,12 @@ class TaskRepository(TableAccess):
         delivery: Delivery | None = None,
         drop_delivery: bool = False,
         events: Iterable[dict[str, Any]] = (),
+        also: Iterable[dict[str, Any]] = (),
     ) -> None:
         """Write `after` only if the stored task is still `before` (same version). Raises WriteConflict.
 
-        The delivery, the listing items and the change's events are written in the same transaction: all or
-        nothing."""
+        The delivery, the listing items, the change's events and `also` (the credits it moves) are written in
+        the same transaction: all or nothing."""
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
@@ -319,6 +320,7 @@ class TaskRepository(TableAccess):
         if listing_items(before) != listing_items(after):
             actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
         actions.extend(_event_puts(self.table, after, events, after.claimed_by or before.claimed_by))
+        actions.extend(also)
         self._transact(actions)
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:

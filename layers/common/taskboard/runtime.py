@@ -31,11 +31,13 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Agen
 
 @lru_cache(maxsize=1)
 def board() -> TaskBoard:
+    from taskboard.money import Purse
     from taskboard.repository import TaskRepository
 
     settings = get_settings()
     return TaskBoard(
         TaskRepository(settings.table_name),
+        purse=Purse(settings.table_name, settings.fee_percent),
         poll_interval=settings.poll_interval_seconds,
         webhooks=webhooks,
         feed_settle_seconds=settings.feed_settle_seconds,

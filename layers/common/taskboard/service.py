@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from taskboard import finding, lifecycle
+from taskboard import finding, lifecycle, money
 from taskboard.clock import Clock, to_iso, utc_now
 from taskboard.errors import (
     BoardError,
@@ -35,6 +35,7 @@ from taskboard.models import (
     TaskList,
     json_size,
 )
+from taskboard.money import Purse
 from taskboard.pagination import FEED_KEY, decode_cursor, encode_cursor
 from taskboard.repository import (
     ALL_TAG,
@@ -88,6 +89,7 @@ class TaskBoard:
         poll_interval: float = 2.0,
         webhooks: Callable[[], Webhooks] | None = None,
         feed_settle_seconds: float = 2.0,
+        purse: Purse | None = None,
     ) -> None:
         self.tasks = tasks
         self.webhooks = webhooks  # made on first use: only a task with a callback_url needs them
@@ -96,6 +98,7 @@ class TaskBoard:
         self.sleep = sleep
         self.monotonic = monotonic
         self.poll_interval = poll_interval
+        self.purse = purse
 
     # ---- posting and reading ------------------------------------------------------------------------------
 
@@ -123,11 +126,19 @@ class TaskBoard:
             posted_by=request.posted_by,
             has_output_schema=request.output_schema is not None,
             callback=callback is not None,
+            budget=request.budget,
         )
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
         state, events = self._record(None, state, now)
         also = [self.webhooks().subscriptions.callback_put(callback)] if self.webhooks and callback else []
-        self.tasks.create(state, body, events, also)
+        for _ in range(_MAX_RACES):  # a budget is escrowed on the balance it was read at; a race reads again
+            try:
+                self.tasks.create(state, body, events, also + self._money(None, state, now))
+                break
+            except WriteConflict:
+                continue
+        else:
+            raise Conflict("Your balance is changing too fast; try again.")
         task = self._view(StoredTask(state, body), caller, now)
         if callback is None:
             return CreatedTask(**task.model_dump())
@@ -362,12 +373,21 @@ class TaskBoard:
             after, events = self._record(stored.state, decision.after, now, decision.cause)
             drop = decision.drop_delivery and stored.delivery is not None
             try:
-                self.tasks.save(stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events)
+                money = self._money(stored.state, after, now)
+                self.tasks.save(
+                    stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events, also=money
+                )
             except WriteConflict:
                 continue
             delivery = decision.delivery or (None if decision.drop_delivery else stored.delivery)
             return StoredTask(after, stored.body, delivery), now
         raise conflict
+
+    def _money(self, before: TaskState | None, after: TaskState, now: datetime) -> list[dict[str, Any]]:
+        """The transaction items that move credits for this change (escrow, payout, refund), if any."""
+        if self.purse is None:
+            return []
+        return self.purse.actions(after.id, money.movements(before, after, self.purse.fee_percent), to_iso(now))
 
     def _poll(self, attempt: Callable[[], Any], timeout: float) -> Any:
         """Call `attempt` now and then every poll_interval until it returns something or `timeout` runs out."""
@@ -398,6 +418,7 @@ class TaskBoard:
             auto_complete_seconds=state.auto_complete_seconds,
             posted_by=state.posted_by,
             poster_id=state.poster_id,
+            budget=state.budget,
             status=state.status.value,
             attempts=state.attempts,
             claimed_by=state.claimed_by,

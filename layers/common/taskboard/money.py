@@ -1,0 +1,158 @@
+"""Credits that follow a task's state: escrow when it is posted with a budget, payout when it completes, refund
+when it ends unpaid. Pure rules (`movements`) plus the transaction items that apply them (`Purse`).
+
+Every movement is written in the same transaction as the state change that causes it, with its ledger entry,
+and each account update is conditioned on the balance it was computed from: a retried, duplicated or raced
+change either writes everything once or nothing (the task's own version condition is in the same transaction).
+No credit is ever created or destroyed: grants are the only source, and each movement moves an amount from one
+place (a balance, an escrow) to another.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from taskboard.aws import TableAccess
+from taskboard.errors import BoardError
+from taskboard.lifecycle import Status, TaskState
+
+PLATFORM = "platform"  # the account that collects fees (a reserved agent_id)
+
+
+class PaymentRequired(BoardError):
+    status, code = 402, "insufficient_credits"
+
+
+@dataclass(frozen=True)
+class Movement:
+    """`amount` credits into `account`'s balance (negative: out of it) and `escrow` into its escrow."""
+
+    account: str
+    kind: str  # the ledger entry type: escrow, payout, fee, refund
+    amount: int
+    escrow: int = 0
+
+
+def fee_of(budget: int, percent: int) -> int:
+    """The platform's fee: `percent` of the budget, rounded down (budget 25 at 10%: fee 2, the worker gets 23)."""
+    return budget * percent // 100
+
+
+def movements(before: TaskState | None, after: TaskState, fee_percent: int) -> list[Movement]:
+    """What a change of a task's state moves. Only the first arrival in a final status moves anything."""
+    budget = after.budget
+    if budget <= 0:
+        return []
+    if before is None:
+        return [Movement(after.poster_id, "escrow", -budget, +budget)]
+    if before.status is after.status:
+        return []
+    if after.status is Status.COMPLETED and after.claimed_by:
+        fee = fee_of(budget, fee_percent)
+        paid = [Movement(after.poster_id, "payout", 0, -budget), Movement(after.claimed_by, "payout", budget - fee)]
+        return paid + ([Movement(PLATFORM, "fee", fee)] if fee else [])
+    if after.status in (Status.CANCELLED, Status.FAILED):
+        return [Movement(after.poster_id, "refund", +budget, -budget)]
+    return []
+
+
+class Purse(TableAccess):
+    """Turns movements into transaction items, reading each account's balance first (one BatchGetItem)."""
+
+    def __init__(self, table_name: str, fee_percent: int, dynamodb: Any = None) -> None:
+        super().__init__(table_name, dynamodb)
+        self.fee_percent = fee_percent
+
+    def actions(self, task_id: str, moves: Iterable[Movement], now: str) -> list[dict[str, Any]]:
+        """The updates and ledger entries for `moves`. Raises PaymentRequired if a balance would go negative."""
+        moves = list(moves)
+        if not moves:
+            return []
+        accounts = list(dict.fromkeys(move.account for move in moves))
+        read, missing = self._balances(accounts)
+        totals: dict[str, tuple[int, int]] = {}
+        for move in moves:
+            balance, escrow = totals.get(move.account, read[move.account])
+            totals[move.account] = (balance + move.amount, escrow + move.escrow)
+        for account, (balance, escrow) in totals.items():
+            if balance < 0:
+                held = read[account][0]
+                needed = held - balance
+                raise PaymentRequired(
+                    f"This needs {needed} credits and the balance holds {held}.",
+                    balance=held,
+                    needed=needed,
+                    shortfall=needed - held,
+                )
+            assert escrow >= 0, (account, escrow)  # escrow leaves only what entered it
+        items: list[dict[str, Any]] = []
+        for account in accounts:
+            (old_balance, old_escrow), (balance, escrow) = read[account], totals[account]
+            # an account that never held credits (the platform's, before its first fee) has no balance yet
+            condition = (
+                "attribute_not_exists(balance) AND :old_balance = :old_escrow"
+                if account in missing
+                else "balance = :old_balance AND escrowed = :old_escrow"
+            )
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}},
+                        "UpdateExpression": "SET balance = :balance, escrowed = :escrow",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": {
+                            ":balance": {"N": str(balance)},
+                            ":escrow": {"N": str(escrow)},
+                            ":old_balance": {"N": str(old_balance)},
+                            ":old_escrow": {"N": str(old_escrow)},
+                        },
+                    }
+                }
+            )
+        running = dict(read)
+        for move in moves:
+            balance, escrow = running[move.account]
+            running[move.account] = (balance + move.amount, escrow + move.escrow)
+            if move.amount:  # the ledger explains balances; escrow is the sum of the live paid tasks
+                items.append({"Put": {"TableName": self.table, "Item": self._entry(task_id, move, running, now)}})
+        return items
+
+    def _entry(self, task_id: str, move: Movement, running: dict[str, tuple[int, int]], now: str) -> dict[str, Any]:
+        entry_id = "led_" + uuid.uuid4().hex
+        return {
+            "pk": {"S": f"ACCOUNT#{move.account}"},
+            "sk": {"S": f"LEDGER#{now}#{entry_id}"},
+            "id": {"S": entry_id},
+            "type": {"S": move.kind},
+            "amount": {"N": str(move.amount)},
+            "task_id": {"S": task_id},
+            "balance_after": {"N": str(running[move.account][0])},
+            "created_at": {"S": now},
+        }
+
+    def _balances(self, accounts: list[str]) -> tuple[dict[str, tuple[int, int]], set[str]]:
+        """Each account's (balance, escrowed), and which accounts have no balance attribute yet."""
+        keys = [{"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}} for account in accounts]
+        found: dict[str, tuple[int, int]] = {account: (0, 0) for account in accounts}
+        missing = set(accounts)
+        request: dict[str, Any] = {
+            "Keys": keys,
+            "ProjectionExpression": "pk, balance, escrowed",
+            "ConsistentRead": True,
+        }
+        while request["Keys"]:
+            response = self.db.batch_get_item(RequestItems={self.table: request})
+            for item in response["Responses"].get(self.table, []):
+                account = item["pk"]["S"].removeprefix("ACCOUNT#")
+                if "balance" in item:
+                    missing.discard(account)
+                found[account] = (
+                    int(item.get("balance", {}).get("N", "0")),
+                    int(item.get("escrowed", {}).get("N", "0")),
+                )
+            request = {**request, "Keys": response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])}
+        return found, missing
