@@ -28,7 +28,7 @@ class Live:
     stack: Stack
 
     def new_agent(self, name: str = "agent") -> Agent:
-        response = requests.post(f"{self.url}/keys", json={"name": name}, timeout=10)
+        response = requests.post(f"{self.url}/keys", json={"name": name}, timeout=60)
         assert response.status_code == 201, response.text
         data = response.json()
         return Agent(key=data["key"], id=data["id"])
@@ -48,7 +48,7 @@ def serve(environment: dict[str, str]) -> Iterator[Live]:
             yield Live(url=server.url, stack=stack)
         finally:
             server.shutdown()
-            thread.join(timeout=10)
+            thread.join(timeout=60)
             if quiet is None:
                 os.environ.pop("QUIET", None)
             else:

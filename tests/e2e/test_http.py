@@ -28,7 +28,7 @@ from tests.support import QUICKSTART_SCHEMA, Agent
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT = 15  # seconds any one HTTP call may take before the test gives up on it
+TIMEOUT = 60  # seconds any one HTTP call may take before the test gives up on it (a slow CI machine)
 # The simultaneous-request tests switch threads every microsecond (to surface requests seeing each other's
 # state) while moto copies the whole shared table on each write: answers are slow there, not missing. This
 # bounds a hang, not a speed.
