@@ -1,5 +1,7 @@
 """Timers on the running local stack, with real deadlines: left alone, a claim lapses and a delivery is
-accepted, through the Step Functions timers (their events exist), within seconds of the deadline."""
+accepted, through the Step Functions timers (their events exist), within seconds of the deadline, and the
+credits of paid tasks move with them (issue 6: "a task left delivered pays out through the auto-complete
+timer")."""
 
 from __future__ import annotations
 
@@ -36,8 +38,11 @@ def watch(live: Live, task_id: str, event_type: str, deadline: str) -> tuple[dic
 def test_untouched_claims_and_deliveries_move_on_by_themselves(live: Live) -> None:
     poster, worker = live.new_agent("poster"), live.new_agent("worker")
     retry = call(live, "POST", "/tasks", poster.key, {"title": "expires", "timeout_seconds": 30, "max_attempts": 2})
-    last = call(live, "POST", "/tasks", poster.key, {"title": "fails", "timeout_seconds": 30, "max_attempts": 1})
-    left = call(live, "POST", "/tasks", poster.key, {"title": "accepted", "auto_complete_seconds": 30})
+    last = call(
+        live, "POST", "/tasks", poster.key, {"title": "fails", "timeout_seconds": 30, "max_attempts": 1, "budget": 10}
+    )
+    left = call(live, "POST", "/tasks", poster.key, {"title": "accepted", "auto_complete_seconds": 30, "budget": 25})
+    assert call(live, "GET", "/wallet", poster.key)["escrowed"] == 35
     claims = {t["id"]: call(live, "POST", f"/tasks/{t['id']}/claim", worker.key) for t in (retry, last, left)}
     delivered = call(live, "POST", f"/tasks/{left['id']}/deliver", worker.key, {"result": {"ok": True}})
     started = utc_now()
@@ -62,3 +67,7 @@ def test_untouched_claims_and_deliveries_move_on_by_themselves(live: Live) -> No
         assert stored is not None and stored.state.status == status
     auto = [e for e in board().events(left["id"]) if e["type"] == "task.completed"]
     assert [e["data"]["cause"] for e in auto] == ["auto"]
+    # and the timers moved the credits: the auto-completed task paid its worker 25 - 2 (the fee), the task that
+    # failed on its last attempt refunded its poster
+    assert call(live, "GET", "/wallet", poster.key) == {"account_id": poster.id, "balance": 75, "escrowed": 0}
+    assert call(live, "GET", "/wallet", worker.key)["balance"] == 123
