@@ -9,7 +9,7 @@ STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY ?= 0
 
-.PHONY: run test lint format openapi bench template-check build build-check deploy replay-webhooks clean
+.PHONY: run test lint format openapi bench audit template-check build build-check deploy replay-webhooks clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ openapi: $(STAMP)  ## regenerate docs/openapi.json from the code
 
 bench: $(STAMP)  ## AWS requests per endpoint, cold starts, /tasks/next as the table grows, timers' cost per lifecycle
 	$(BIN)/python -m scripts.bench
+
+audit: $(STAMP)  ## recompute every balance from the ledger: of the running `make run`, or STACK=agent-task-board-dev
+	$(BIN)/python -m scripts.audit $(if $(STACK),--stack $(STACK),--local http://127.0.0.1:$${PORT:-3000})
 
 template-check: $(STAMP) $(SAM)  ## cfn-lint and sam validate --lint
 	$(BIN)/cfn-lint template.yaml

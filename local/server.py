@@ -1,7 +1,8 @@
 """`make run`: the API on http://127.0.0.1:3000 (PORT overrides), every route of template.yaml, on moto.
 
 No AWS account and no Docker: the handlers run in this process, each request as the proxy event API Gateway
-would send. GET /openapi.json serves the API description."""
+would send. GET /openapi.json serves the API description; GET /_local/audit is `make audit` for this stack
+(the tables live in this process, so the audit runs here)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def make_handler(stack: Stack, openapi: str) -> type[BaseHTTPRequestHandler]:
             if self.command == "GET" and url.path == "/openapi.json":
                 self._send(200, {"Content-Type": "application/json"}, openapi)
                 return
+            if self.command == "GET" and url.path == "/_local/audit":  # `make audit`: the table lives in here
+                self._send(200, {"Content-Type": "application/json"}, _audit(stack))
+                return
             headers = {name: value for name, value in self.headers.items()}
             response = stack.invoke(
                 self.command, url.path, headers=headers, query=url.query, body=body, source_ip=self.client_address[0]
@@ -51,6 +55,18 @@ def make_handler(stack: Stack, openapi: str) -> type[BaseHTTPRequestHandler]:
                 sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
     return Handler
+
+
+def _audit(stack: Stack) -> str:
+    import json
+
+    import boto3
+
+    from scripts.audit import audit
+
+    dynamodb = boto3.client("dynamodb", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    report = audit(dynamodb, stack.names.get("TasksTable", "TasksTable"))
+    return json.dumps({"ok": report.ok, "report": report.text()})
 
 
 class _Server(ThreadingHTTPServer):

@@ -318,6 +318,13 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
         api.ok("POST", f"/tasks/{task_id}/deliver", key=worker.key, body={"result": RESULT})
         return task_id
 
+    def completed_task(budget: int = 0) -> str:
+        task_id = open_task(budget=budget)
+        api.ok("POST", f"/tasks/{task_id}/claim", key=worker.key, body={"agent_id": "bench"})
+        api.ok("POST", f"/tasks/{task_id}/deliver", key=worker.key, body={"result": RESULT})
+        api.ok("POST", f"/tasks/{task_id}/complete", key=poster.key)
+        return task_id
+
     def webhook() -> str:
         body = {"url": HOOK_URL, "events": ["task.failed"]}  # nothing of the bench fails: no deliveries
         return str(api.ok("POST", "/webhooks", key=poster.key, body=body)["id"])
@@ -413,6 +420,14 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
         ("POST", "/tasks/{task_id}/cancel"): (
             "open",
             lambda: Request("POST", f"/tasks/{open_task()}/cancel", poster.key),
+        ),
+        ("POST", "/tasks/{task_id}/review"): (
+            "completed, paid; with a tip",
+            lambda: Request("POST", f"/tasks/{completed_task(budget=5)}/review", poster.key, {"rating": 5, "tip": 1}),
+        ),
+        ("GET", "/agents/{agent_id}/reviews"): (
+            "reviews of the worker",
+            lambda: Request("GET", f"/agents/{worker.id}/reviews", query="limit=20"),
         ),
         ("POST", "/webhooks"): (
             "2 skills",

@@ -8,8 +8,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from taskboard.finding import Search
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics, poll_timeout
-from taskboard.models import ClaimRequest, NextTaskResponse, parse_skills
+from taskboard.http import (
+    MaxBudgetQuery,
+    MinBudgetQuery,
+    Router,
+    SkillsQuery,
+    TagsQuery,
+    board,
+    caller_id,
+    lambda_handler,
+    metrics,
+    poll_timeout,
+)
+from taskboard.models import ClaimRequest, NextTaskResponse, budget_range, parse_skills
 
 router = Router()
 
@@ -17,12 +28,14 @@ router = Router()
 @router.post("/tasks/next/claim", summary="Find and claim the next task (long poll)", tags=["work"])
 def claim_next_task(
     body: Annotated[ClaimRequest | None, Body()] = None,
-    skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
-    tags: Annotated[str | None, Query(description="Same as skills.")] = None,
+    skills: SkillsQuery = None,
+    tags: TagsQuery = None,
     requires_human: Annotated[bool | None, Query()] = None,
+    min_budget: MinBudgetQuery = None,
+    max_budget: MaxBudgetQuery = None,
     timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
 ) -> NextTaskResponse:
-    search = Search(parse_skills(skills, tags), requires_human)
+    search = Search(parse_skills(skills, tags), requires_human, *budget_range(min_budget, max_budget))
     agent_id = body.agent_id if body else None
     found = board().claim_next(caller_id(router), search, agent_id, poll_timeout(timeout))
     if found.task is not None:

@@ -18,6 +18,9 @@ router = Router()
 def list_agents(
     capability: Annotated[str | None, Query(description="One capability, case-insensitive.")] = None,
     status: Annotated[AgentStatus | None, Query()] = None,
+    min_rating: Annotated[
+        float | None, Query(ge=1, le=5, description="Agents whose mean review rating is at least this.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> AgentList:
@@ -27,7 +30,7 @@ def list_agents(
             wanted = normalize_tag(capability)
         except ValueError as error:
             raise InvalidRequest(f"capability: {error}") from None
-    return accounts().list(wanted, status, limit, cursor)
+    return accounts().list(wanted, status, limit, cursor, min_rating)
 
 
 handler = lambda_handler(router, access="optional")

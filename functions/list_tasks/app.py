@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from taskboard import limits
-from taskboard.http import Router, board, lambda_handler
-from taskboard.models import TaskList, parse_skills
+from taskboard.http import MaxBudgetQuery, MinBudgetQuery, Router, SkillsQuery, TagsQuery, board, lambda_handler
+from taskboard.models import TaskList, budget_range, parse_skills
 
 router = Router()
 
@@ -20,13 +20,16 @@ def list_tasks(
     status: Annotated[
         BrowseStatus, Query(description="Which tasks; open ones oldest first, the rest newest first.")
     ] = "open",
-    skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
-    tags: Annotated[str | None, Query(description="Same as skills.")] = None,
+    skills: SkillsQuery = None,
+    tags: TagsQuery = None,
     requires_human: Annotated[bool | None, Query()] = None,
+    min_budget: MinBudgetQuery = None,
+    max_budget: MaxBudgetQuery = None,
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> TaskList:
-    return board().browse(status, parse_skills(skills, tags), limit, cursor, requires_human)
+    budget = budget_range(min_budget, max_budget)
+    return board().browse(status, parse_skills(skills, tags), limit, cursor, requires_human, budget)
 
 
 handler = lambda_handler(router, access="optional")

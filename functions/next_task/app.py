@@ -7,20 +7,32 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from taskboard.finding import Search
-from taskboard.http import Router, board, caller_id, lambda_handler, poll_timeout
-from taskboard.models import NextTaskResponse, parse_skills
+from taskboard.http import (
+    MaxBudgetQuery,
+    MinBudgetQuery,
+    Router,
+    SkillsQuery,
+    TagsQuery,
+    board,
+    caller_id,
+    lambda_handler,
+    poll_timeout,
+)
+from taskboard.models import NextTaskResponse, budget_range, parse_skills
 
 router = Router()
 
 
 @router.get("/tasks/next", summary="Find the next task to work on (long poll)", tags=["work"])
 def next_task(
-    skills: Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")] = None,
-    tags: Annotated[str | None, Query(description="Same as skills.")] = None,
+    skills: SkillsQuery = None,
+    tags: TagsQuery = None,
     requires_human: Annotated[bool | None, Query()] = None,
+    min_budget: MinBudgetQuery = None,
+    max_budget: MaxBudgetQuery = None,
     timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
 ) -> NextTaskResponse:
-    search = Search(parse_skills(skills, tags), requires_human)
+    search = Search(parse_skills(skills, tags), requires_human, *budget_range(min_budget, max_budget))
     return board().next(caller_id(router), search, poll_timeout(timeout))
 
 

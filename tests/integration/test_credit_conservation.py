@@ -1,11 +1,11 @@
 """No credit is ever created, lost or paid twice: a property test over random interleavings of the paid-task
-lifecycle (post, claim, deliver, complete, reject, cancel, claim expiry, auto-complete, and "progress": the
-next step of a task's happy path), each step sometimes
-retried or sent twice at the same instant, through the real handlers on moto.
+lifecycle (post, claim, deliver, complete, reject, cancel, claim expiry, auto-complete, a review with a tip, and
+"progress": the next step of a task's happy path), each step sometimes retried or sent twice at the same instant,
+through the real handlers on moto.
 
 After every step: the sum of all balances plus all escrow equals the grants made (fees sit in the platform's
-balance), no balance or escrow is negative, and each poster's escrow is exactly the budgets of its live tasks.
-Tips arrive with reviews (not built yet) and are not among the steps."""
+balance), no balance or escrow is negative, each poster's escrow is exactly the budgets of its live tasks, and
+each worker's `earned` is exactly the payouts and tips in its ledger."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ GRANT = 100
 LIVE = {"open", "claimed", "delivered"}
 
 Step = tuple[str, int, int, int]  # (action, task index, budget, copies: 1 = once, 2 = retried, 3 = concurrent)
-ACTIONS = ("post", "claim", "deliver", "complete", "reject", "cancel", "expire", "auto_complete")
+ACTIONS = ("post", "claim", "deliver", "complete", "reject", "cancel", "expire", "auto_complete", "review")
 # "progress" takes a task one step along its happy path (claim, deliver or complete, whichever is next): with
 # it, random plans finish work often enough to reach payouts, among all the other interleavings
 WEIGHTED = ("post",) * 3 + ("progress",) * 12 + ACTIONS[1:]
@@ -101,10 +101,14 @@ class Board:
             "complete": lambda: api.post(f"{path}/complete", key=owner.key),
             "reject": lambda: api.post(f"{path}/reject", key=owner.key),
             "cancel": lambda: api.post(f"{path}/cancel", key=owner.key),
+            # the tip is a fifth of the task's budget: the plans' budgets make some tips more than is left
+            "review": lambda: api.post(f"{path}/review", {"rating": 4, "tip": budget // 5}, key=owner.key),
         }
         if action == "progress":
             status = api.get(path, key=owner.key).json()["status"]
-            action = {"open": "claim", "claimed": "deliver", "delivered": "complete"}.get(status, "")
+            action = {"open": "claim", "claimed": "deliver", "delivered": "complete", "completed": "review"}.get(
+                status, ""
+            )
         if action in calls:
             status = calls[action]().status
             assert status < 500, (action, status)
@@ -144,6 +148,10 @@ class Board:
             ]
             expected = sum(number(item, "budget") for item in stored if item["status"]["S"] in LIVE)
             assert self.api.get("/wallet", key=poster.key).json()["escrowed"] == expected
+        for worker in self.workers:
+            entries = self.api.get("/wallet/ledger", key=worker.key, query="limit=100").json()["entries"]
+            received = sum(entry["amount"] for entry in entries if entry["type"] in ("payout", "tip"))
+            assert self.api.get(f"/agents/{worker.id}").json()["earned"] == received
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -173,4 +181,4 @@ def test_credits_are_conserved_under_random_interleavings(api: Api, clock: Froze
     assert runs["agents"] >= 4 * 6  # every example played
     # and the plans reached every kind of movement, so the invariants were tested where money moves
     kinds = {item["type"]["S"] for item in scan("begins_with(sk, :value)", "LEDGER#")}
-    assert kinds == {"grant", "escrow", "payout", "fee", "refund"}, kinds
+    assert kinds == {"grant", "escrow", "payout", "fee", "refund", "tip"}, kinds

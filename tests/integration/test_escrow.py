@@ -6,6 +6,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from taskboard.timers import TimerKind
 from tests.support import Agent, Api, FrozenClock
 
@@ -116,3 +118,28 @@ def test_racing_completions_and_cancels_move_money_once(api: Api, poster: Agent,
     # 80 left: two posts of 30 fit, the rest are refused, and nothing goes negative
     assert made.count(201) == 2 and made.count(402) + made.count(409) == 4
     assert wallet(api, poster) == (20, 60)
+
+
+def test_a_change_read_before_a_racing_change_released_the_escrow_is_read_again(api: Api, poster: Agent) -> None:
+    """Two cancels race: the loser read the task while it was open, and the poster's escrow after the winner
+    released it. It must re-read (and get 409), not fail on an escrow below zero."""
+    from dataclasses import replace
+
+    from taskboard import money
+    from taskboard.lifecycle import Status
+    from taskboard.repository import WriteConflict
+    from taskboard.runtime import board
+
+    task = paid_task(api, poster, 40)
+    stale = board().tasks.load(task["id"])
+    assert stale is not None
+    assert api.post(f"/tasks/{task['id']}/cancel", key=poster.key).status == 200  # the winner
+    assert wallet(api, poster) == (100, 0)
+
+    purse = board().purse
+    assert purse is not None
+    cancelled = replace(stale.state, status=Status.CANCELLED)
+    with pytest.raises(WriteConflict):  # a refund computed from the stale task is refused, to be read again
+        purse.actions(task["id"], money.movements(stale.state, cancelled, 10), "2026-01-01T00:00:00.000000Z")
+    assert api.post(f"/tasks/{task['id']}/cancel", key=poster.key).status == 409
+    assert wallet(api, poster) == (100, 0)

@@ -52,12 +52,13 @@ AS_SENT = {
     "get_task": (404, "task_not_found"),
     "list_agents": (200, None),
     "get_agent": (404, "agent_not_found"),
+    "list_reviews": (404, "agent_not_found"),
 }
 AS_SENT_OTHERWISE = (401, "unauthorized")
 # With the placeholder swapped for an issued key: the bodies and queries are valid requests, and the
 # placeholder task id names no task.
 WITH_ISSUED_KEY = {
-    **{name: AS_SENT[name] for name in SIGN_UPS | {"list_agents", "get_agent"}},
+    **{name: AS_SENT[name] for name in SIGN_UPS | {"list_agents", "get_agent", "list_reviews"}},
     "create_registration_token": (403, "owners_only"),
     "get_me": (200, None),
     "get_wallet": (200, None),
@@ -115,7 +116,7 @@ def test_event_is_a_rest_proxy_event_for_the_templates_route(route: FunctionRout
     elif "{webhook_id}" in route.path:
         assert WEBHOOK_ID.match(event["pathParameters"]["webhook_id"]), event["pathParameters"]
     elif "{agent_id}" in route.path or "{key_id}" in route.path:
-        assert set(event["pathParameters"]) == {route.path.rsplit("/", 1)[1][1:-1]}, event["pathParameters"]
+        assert set(event["pathParameters"]) == set(re.findall(r"{(\w+)}", route.path)), event["pathParameters"]
     else:
         assert event["pathParameters"] is None
 

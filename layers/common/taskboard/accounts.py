@@ -7,10 +7,12 @@ Items, all in the board's table:
   pk ACCOUNT#<id>      sk KEY#<key id>      the account's view of one key (to list and revoke it)
   pk KEY#<sha256>      sk KEY               a key, found by its hash: who it belongs to (what the authorizer reads)
   pk REGTOKEN#<sha256> sk REGTOKEN          a registration token an owner issued: single use, expires (TTL)
-The Directory index (dir_pk, dir_sk) is sparse: dir_pk is AGENTS or CAP#<capability>, dir_sk <rank><status>#<id>, so
-GET /agents (by status, by capability) is a Query, never a Scan. Every change to these items is one
-transaction with conditions: an agent_id is taken once, a token is used once, an account keeps at least one and
-at most KEYS_PER_ACCOUNT keys, and a profile is changed on the version it was read at.
+The Directory index (dir_pk, dir_sk) is sparse: dir_pk is AGENTS or CAP#<capability> (or OWNERS, for
+`make audit`), dir_sk <rank><status>#<id>, so GET /agents (by status, by capability) is a Query, never a Scan.
+Every change to these items is one transaction with conditions: an agent_id is taken once, a token is used once,
+an account keeps at least one and at most KEYS_PER_ACCOUNT keys, and a profile is changed on the version it was
+read at. An agent's record as a worker (taskboard.reputation) and its credits (taskboard.money) are counters on
+its ACCOUNT item, written by the task transactions that move them.
 """
 
 from __future__ import annotations
@@ -55,14 +57,21 @@ from taskboard.models import (
     RegisterOwnerRequest,
     RegistrationToken,
     RegistrationTokenRequest,
+    Review,
+    ReviewList,
     UpdateProfileRequest,
     Wallet,
 )
 from taskboard.pagination import decode_cursor, encode_cursor
+from taskboard.repository import review_from_item
+from taskboard.reputation import record_of
 
 TOKEN_PREFIX = "atr_"  # noqa: S105 - a prefix, not a secret
 DIRECTORY = "Directory"
+OWNERS = "OWNERS"  # the Directory partition of owner accounts (read by scripts/audit.py, never by the API)
 _PROFILE_TEXT = ("name", "description", "status", "webhook_url", "endpoint_url", "owner_id", "email")
+# GET /agents?min_rating= reads at most this many directory pages to fill one page of agents.
+_DIRECTORY_READS = 5
 # Retries of a profile change that lost a race with another change of the same profile.
 _UPDATE_TRIES = 3
 
@@ -80,6 +89,9 @@ def _dir_sk(status: str, account_id: str) -> str:
 
 
 _LEDGER_KEY = re.compile(r"^LEDGER#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#led_[0-9a-f]{32}$")
+_REVIEW_KEY = re.compile(
+    r"^REVIEW#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 _DIRECTORY_KEY = re.compile(r"^(0online|1busy|2offline)#[a-z0-9][a-z0-9_-]{2,63}$")
 
 
@@ -126,9 +138,10 @@ def _account_item(account: NewAccount) -> dict[str, Any]:
         item["price_per_task"] = {"N": str(account.price_per_task)}
     if account.metadata is not None:
         item["metadata"] = {"S": json.dumps(account.metadata, separators=(",", ":"))}
-    if account.kind == "agent":
-        item["dir_pk"] = {"S": "AGENTS"}
-        item["dir_sk"] = {"S": _dir_sk(account.status, account.id)}
+    # agents are the directory (GET /agents); owners sit in a partition of their own, which only `make audit`
+    # reads, so every account holding credits can be listed without a Scan
+    item["dir_pk"] = {"S": "AGENTS" if account.kind == "agent" else OWNERS}
+    item["dir_sk"] = {"S": _dir_sk(account.status, account.id)}
     return item
 
 
@@ -202,6 +215,7 @@ def _account_from(item: dict[str, Any]) -> Account:
         updated_at=_text(item, "updated_at") or item["created_at"]["S"],
         email=_text(item, "email"),
         key_count=int(item.get("key_count", {}).get("N", "0")),
+        **record_of(item).shown(),
     )
 
 
@@ -369,6 +383,24 @@ class AccountRepository(TableAccess):
             for item in items
         ]
         return entries, (items[-1]["sk"]["S"] if more and items else None)
+
+    def reviews(self, worker_id: str, limit: int, before: str | None) -> tuple[list[Review], str | None]:
+        """The reviews a worker received (copies in its partition), newest first, older than the key `before`."""
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"ACCOUNT#{worker_id}"},
+                ":low": {"S": "REVIEW#"},
+                ":high": {"S": before if before else "REVIEW#~"},
+            },
+            ScanIndexForward=False,
+            Limit=limit + 1 + (1 if before else 0),  # as for the ledger: the next page's first, and `before`
+        )
+        found = [item for item in response["Items"] if item["sk"]["S"] != before]
+        items, more = found[:limit], len(found) > limit
+        reviews = [Review(task_id=item["task_id"]["S"], **vars(review_from_item(item))) for item in items]
+        return reviews, (items[-1]["sk"]["S"] if more and items else None)
 
     # ---- keys ----
 
@@ -669,15 +701,36 @@ class Accounts:
                 continue
         raise Conflict("Your profile is being changed by another request; try again.")
 
-    def list(self, capability: str | None, status: str | None, limit: int, cursor: str | None) -> AgentList:
+    def list(
+        self,
+        capability: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+        min_rating: float | None = None,
+    ) -> AgentList:
+        """A page of the directory. With `min_rating`, agents below it are skipped after they are read: the
+        directory reads on (at most _DIRECTORY_READS Queries) to fill the page, so a page may hold fewer."""
         after = decode_cursor(cursor, _DIRECTORY_KEY)
         partition = f"CAP#{capability}" if capability else "AGENTS"
-        ids, last = self.repository.directory(partition, status, limit, after)
-        found = self.repository.get_many(ids) if ids else {}
-        agents = [public(_account_from(found[agent_id])) for agent_id in ids if agent_id in found]
-        return AgentList(agents=agents, next_cursor=encode_cursor(last) if last else None)
+        agents: list[AgentProfile] = []
+        for _ in range(_DIRECTORY_READS if min_rating is not None else 1):
+            ids, after = self.repository.directory(partition, status, limit - len(agents), after)
+            found = self.repository.get_many(ids) if ids else {}
+            for agent_id in ids:
+                if agent_id in found and record_of(found[agent_id]).meets(min_rating):
+                    agents.append(public(_account_from(found[agent_id])))
+            if after is None or len(agents) >= limit:
+                break
+        return AgentList(agents=agents, next_cursor=encode_cursor(after) if after else None)
 
     # ---- credits ----
+
+    def reviews(self, agent_id: str, limit: int, cursor: str | None) -> ReviewList:
+        before = decode_cursor(cursor, _REVIEW_KEY)
+        self.agent(agent_id)  # 404 for an id that is not an agent's
+        reviews, last = self.repository.reviews(agent_id.lower(), limit, before)
+        return ReviewList(reviews=reviews, next_cursor=encode_cursor(last) if last else None)
 
     def wallet(self, caller: Caller) -> Wallet:
         item = self.repository.get(caller.account_id) or {}

@@ -84,6 +84,16 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
+
+
+class NotQualified(Forbidden):
+    """The task's qualifications (min_rating, min_completed) ask more than the caller's record holds."""
+
+    code = "not_qualified"
+
+
 # ---- accounts and keys ----
 
 

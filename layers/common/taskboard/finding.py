@@ -15,6 +15,7 @@ from taskboard import lifecycle
 from taskboard.clock import to_iso
 from taskboard.lifecycle import Status, TaskState
 from taskboard.repository import ALL_TAG, INDEX_AVAILABLE, TaskRepository, task_id_of
+from taskboard.reputation import Record
 
 # /tasks/next reads the index in pages of this many entries (already filtered for the caller), at most this
 # many pages per skill per search, and confirms candidates by reading their STATE this many at a time.
@@ -25,10 +26,14 @@ STATES_PER_READ = 5
 
 @dataclass(frozen=True)
 class Search:
-    """What a worker looks for: tasks carrying any of `skills` (any task when empty)."""
+    """What a worker looks for: tasks carrying any of `skills` (any task when empty), with a budget in
+    [min_budget, max_budget]. `record` is the worker's own: a task whose qualifications it misses is not found."""
 
     skills: tuple[str, ...] = ()
     requires_human: bool | None = None
+    min_budget: int | None = None
+    max_budget: int | None = None
+    record: Record | None = None
 
 
 def claimable(tasks: TaskRepository, caller: str, search: Search, now: datetime) -> Iterator[str]:
@@ -59,6 +64,8 @@ def _eligible_keys(tasks: TaskRepository, partition: str, caller: str, search: S
             not_after=now,
             claimable_by=caller,
             requires_human=search.requires_human,
+            budget=(search.min_budget, search.max_budget),
+            qualified=search.record or Record(),
         )
         yield from page.sort_keys
         if not page.more or page.resume_after is None:
@@ -74,12 +81,21 @@ def merged_page(
     ascending: bool,
     after: str | None,
     **bounds: Any,
-) -> tuple[list[str], bool]:
-    """One page over several index partitions (any-of skills), merged by sort key, each task once."""
+) -> tuple[list[str], str | None]:
+    """One page over several index partitions (any-of skills), merged by sort key, each task once, and the
+    sort key the next page starts after (None: this is the last page).
+
+    A filtered Query may stop before it found `limit` keys; the page then ends where the first partition with
+    more stopped, so no key between two pages is ever skipped."""
     pages = [tasks.listing_page(index, p, limit=limit, ascending=ascending, after=after, **bounds) for p in partitions]
+    stops = [page.resume_after for page in pages if page.more and page.resume_after is not None]
+    cut = (min(stops) if ascending else max(stops)) if stops else None
     keys = sorted({key for page in pages for key in page.sort_keys}, reverse=not ascending)
-    more = any(page.more for page in pages) or len(keys) > limit
-    return keys[:limit], more
+    if cut is not None:
+        keys = [key for key in keys if (key <= cut if ascending else key >= cut)]
+    if len(keys) >= limit and (len(keys) > limit or cut is not None):
+        return keys[:limit], keys[limit - 1]
+    return keys, cut
 
 
 def takeable(state: TaskState, caller: str, search: Search) -> bool:
@@ -88,7 +104,13 @@ def takeable(state: TaskState, caller: str, search: Search) -> bool:
         and state.poster_id != caller
         and caller not in state.past_workers
         and (search.requires_human is None or state.requires_human == search.requires_human)
+        and within(state.budget, search.min_budget, search.max_budget)
+        and (search.record or Record()).unmet(state.min_rating, state.min_completed) is None
     )
+
+
+def within(budget: int, low: int | None, high: int | None) -> bool:
+    return (low is None or budget >= low) and (high is None or budget <= high)
 
 
 def _unique(keys: Iterator[str]) -> Iterator[str]:

@@ -7,21 +7,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from taskboard import idempotency
+from taskboard import idempotency, limits
 from taskboard.auth import Caller
 from taskboard.errors import BoardError, TooManyRequests, Unauthorized
 from taskboard.limits import BODY_MAX_BYTES
 from taskboard.ratelimit import Limit, Verdict
 from taskboard.runtime import accounts, board, logger, metrics, rate_limiter, tracer, webhooks
 from taskboard.settings import get_settings
+
+# The search parameters that GET /tasks, GET /tasks/next and POST /tasks/next/claim share.
+SkillsQuery = Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")]
+TagsQuery = Annotated[str | None, Query(description="Same as skills.")]
+MinBudgetQuery = Annotated[int | None, Query(ge=0, le=limits.BUDGET_MAX, description="Tasks paying at least this.")]
+MaxBudgetQuery = Annotated[int | None, Query(ge=0, le=limits.BUDGET_MAX, description="Tasks paying at most this.")]
 
 __all__ = [
     "Router",

@@ -18,6 +18,7 @@ from enum import StrEnum
 from taskboard.clock import from_iso, later, to_iso
 from taskboard.errors import (
     InvalidTransition,
+    NotQualified,
     NotThePoster,
     NotTheWorker,
     OwnTask,
@@ -25,6 +26,7 @@ from taskboard.errors import (
     TaskNotClaimable,
     TimerFiredEarly,
 )
+from taskboard.reputation import Record
 
 
 class Status(StrEnum):
@@ -58,6 +60,8 @@ class TaskState:
     has_output_schema: bool = False
     callback: bool = False  # the poster gave a callback_url (a one-task webhook subscription)
     budget: int = 0  # credits held in escrow while the task is live (taskboard.money)
+    min_rating: float | None = None  # qualifications a worker's record must meet to claim (taskboard.reputation)
+    min_completed: int = 0
     status: Status = Status.OPEN
     attempts: int = 0
     claimed_by: str | None = None
@@ -111,13 +115,17 @@ def _advance(state: TaskState, now: datetime, **changes: object) -> TaskState:
     return replace(state, **changes, updated_at=to_iso(now), version=state.version + 1)  # type: ignore[arg-type]
 
 
-def claim(state: TaskState, caller: str, now: datetime, agent_id: str | None = None) -> TaskState:
-    """Claim an open task (or one whose claim lapsed). Raises OwnTask, TaskNotClaimable."""
+def claim(
+    state: TaskState, caller: str, now: datetime, agent_id: str | None = None, record: Record | None = None
+) -> TaskState:
+    """Claim an open task (or one whose claim lapsed). Raises OwnTask, TaskNotClaimable, and NotQualified when
+    the task has qualifications the caller's `record` does not meet."""
     current = settle(state, now)
     if current.poster_id == caller:
         raise OwnTask("You posted this task; another agent has to claim it.")
     if current.status is not Status.OPEN:
         raise TaskNotClaimable(f"Task is {current.status}, not open.", task_status=str(current.status))
+    check_qualified(current, record)
     return _advance(
         current,
         now,
@@ -128,6 +136,24 @@ def claim(state: TaskState, caller: str, now: datetime, agent_id: str | None = N
         claimed_at=to_iso(now),
         expires_at=to_iso(later(now, current.timeout_seconds)),
     )
+
+
+def qualified(state: TaskState) -> bool:
+    """Whether the task asks anything of a worker's record."""
+    return state.min_rating is not None or state.min_completed > 0
+
+
+def check_qualified(state: TaskState, record: Record | None) -> None:
+    if not qualified(state):
+        return
+    record = record or Record()
+    reason = record.unmet(state.min_rating, state.min_completed)
+    if reason is not None:
+        raise NotQualified(
+            reason,
+            required={"min_rating": state.min_rating, "min_completed": state.min_completed},
+            yours={"rating_avg": record.rating_avg, "rating_count": record.rating_count, "completed": record.completed},
+        )
 
 
 def check_worker(state: TaskState, caller: str, now: datetime, attempt: int | None = None) -> None:

@@ -76,6 +76,14 @@ class CreateTaskRequest(_Request):
         description="Credits paid to the worker on completion (minus the platform fee), held in escrow from the "
         "poster's balance until then and refunded if the task is cancelled or fails; 402 if the balance is short.",
     )
+    min_rating: Annotated[float, Field(ge=1, le=5)] | None = Field(
+        default=None,
+        description="A qualification: only agents whose mean review rating is at least this (to two decimals) are "
+        "offered the task or may claim it; an agent without reviews has no rating.",
+    )
+    min_completed: Annotated[int, Field(ge=0, le=limits.MIN_COMPLETED_MAX)] = Field(
+        default=0, description="A qualification: only agents with at least this many completed tasks."
+    )
     callback_url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)] | None = Field(
         default=None,
         description="An https URL that receives this task's events, signed (a one-task webhook subscription "
@@ -95,6 +103,11 @@ class CreateTaskRequest(_Request):
         if value is not None and json_size(value) > limits.OUTPUT_SCHEMA_MAX_BYTES:
             raise ValueError(f"output_schema must be at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes of JSON")
         return value
+
+    @field_validator("min_rating")
+    @classmethod
+    def _two_decimals(cls, value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
 
     @model_validator(mode="after")
     def _one_timeout(self) -> CreateTaskRequest:
@@ -142,6 +155,16 @@ class RejectRequest(_Request):
 TaskStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled"]
 
 
+class Review(BaseModel):
+    task_id: str
+    worker_id: str
+    poster_id: str
+    rating: int
+    comment: str | None
+    tip: int
+    created_at: str
+
+
 class Task(BaseModel):
     id: str
     title: str
@@ -156,6 +179,8 @@ class Task(BaseModel):
     posted_by: str | None
     poster_id: str
     budget: int = Field(default=0, description="Credits in escrow for this task (0: unpaid).")
+    min_rating: float | None = Field(default=None, description="Qualification: the least mean rating to claim it.")
+    min_completed: int = Field(default=0, description="Qualification: the least number of completed tasks.")
     status: TaskStatus
     attempts: int = Field(description="Claims made so far; the current claim's attempt number while claimed.")
     claimed_by: str | None = Field(description="Account id of the current (or delivering) worker.")
@@ -170,6 +195,7 @@ class Task(BaseModel):
     last_rejection_reason: str | None
     result: Any = Field(default=None, description="Only for the poster and the worker; null for everyone else.")
     result_url: str | None = Field(default=None, description="Only for the poster and the worker.")
+    review: Review | None = Field(default=None, description="The poster's review, once the task is completed.")
     created_at: str
     updated_at: str
 
@@ -215,6 +241,15 @@ class ErrorResponse(BaseModel):
     expected_schema: dict[str, Any] | None = Field(
         default=None, description="result_invalid: the task's output_schema."
     )
+
+
+def budget_range(min_budget: int | None, max_budget: int | None) -> tuple[int | None, int | None]:
+    """The min_budget/max_budget query parameters as (low, high); 400 when they cross."""
+    from taskboard.errors import InvalidRequest
+
+    if min_budget is not None and max_budget is not None and min_budget > max_budget:
+        raise InvalidRequest("min_budget must not be greater than max_budget.")
+    return min_budget, max_budget
 
 
 def parse_skills(*raw: str | None) -> tuple[str, ...]:
@@ -431,9 +466,22 @@ class ConnectRequest(_Request):
     _size = field_validator("metadata")(_metadata_size)
 
 
-class AgentProfile(BaseModel):
-    """What anyone may see of an agent."""
+class Reputation(BaseModel):
+    """An agent's record as a worker, kept by the transactions that end its claims (taskboard.reputation)."""
 
+    rating_avg: float | None = Field(default=None, description="Mean review rating, 2 decimals; null: no reviews.")
+    rating_count: int = 0
+    completed: int = Field(default=0, description="Claims whose delivery was accepted (or auto-completed).")
+    failed: int = Field(default=0, description="Claims whose delivery the poster rejected.")
+    expired: int = Field(default=0, description="Claims that lapsed without a delivery.")
+    released: int = Field(default=0, description="Claims the agent gave back.")
+    completion_rate: float | None = Field(
+        default=None, description="completed / (completed + failed + expired + released), 3 decimals; null: none."
+    )
+    earned: int = Field(default=0, description="Credits received as payouts and tips.")
+
+
+class _Profile(BaseModel):
     id: str
     kind: AccountKind
     name: str | None
@@ -447,6 +495,10 @@ class AgentProfile(BaseModel):
     owner_id: str | None = Field(description="The owner account that registered this agent, if any.")
     created_at: str
     updated_at: str
+
+
+class AgentProfile(Reputation, _Profile):
+    """What anyone may see of an agent: its profile and its record as a worker."""
 
 
 class Account(AgentProfile):
@@ -507,3 +559,24 @@ class LedgerEntry(BaseModel):
 class Ledger(BaseModel):
     entries: list[LedgerEntry] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+# ---- reviews ---------------------------------------------------------------------------------------------------
+
+
+class ReviewRequest(_Request):
+    rating: Annotated[int, Field(ge=1, le=5)] = Field(description="1 to 5 stars.")
+    comment: Annotated[str, Field(max_length=limits.REVIEW_COMMENT_MAX)] | None = None
+    tip: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] = Field(
+        default=0, description="Credits from the poster's balance to the worker, no fee; 402 if the balance is short."
+    )
+
+
+class ReviewList(BaseModel):
+    reviews: list[Review] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class Reviewed(BaseModel):
+    review: Review
+    worker: Reputation = Field(description="The worker's record with this review counted.")

@@ -1,5 +1,7 @@
 """Credits that follow a task's state: escrow when it is posted with a budget, payout when it completes, refund
-when it ends unpaid. Pure rules (`movements`) plus the transaction items that apply them (`Purse`).
+when it ends unpaid, and a tip with the poster's review. Pure rules (`movements`, `tip`) plus the transaction
+items that apply them (`Purse`), which also carry the reputation counters the same change adds (a transaction
+may touch an item only once, so each account gets one update with both).
 
 Every movement is written in the same transaction as the state change that causes it, with its ledger entry,
 and each account update is conditioned on the balance it was computed from: a retried, duplicated or raced
@@ -18,6 +20,8 @@ from typing import Any
 from taskboard.aws import TableAccess
 from taskboard.errors import BoardError
 from taskboard.lifecycle import Status, TaskState
+from taskboard.repository import WriteConflict
+from taskboard.reputation import Counts, merge
 
 PLATFORM = "platform"  # the account that collects fees (a reserved agent_id)
 
@@ -59,6 +63,21 @@ def movements(before: TaskState | None, after: TaskState, fee_percent: int) -> l
     return []
 
 
+def tip(poster: str, worker: str, amount: int) -> list[Movement]:
+    """A tip with a review: straight from the poster's balance to the worker's, no fee."""
+    return [Movement(poster, "tip", -amount), Movement(worker, "tip", amount)] if amount > 0 else []
+
+
+def earnings(moves: Iterable[Movement]) -> Counts:
+    """What the movements add to each worker's `earned`: payouts and tips received."""
+    return merge(
+        *({move.account: {"earned": move.amount}} for move in moves if move.kind in _EARNED and move.amount > 0)
+    )
+
+
+_EARNED = frozenset({"payout", "tip"})
+
+
 class Purse(TableAccess):
     """Turns movements into transaction items, reading each account's balance first (one BatchGetItem)."""
 
@@ -66,13 +85,17 @@ class Purse(TableAccess):
         super().__init__(table_name, dynamodb)
         self.fee_percent = fee_percent
 
-    def actions(self, task_id: str, moves: Iterable[Movement], now: str) -> list[dict[str, Any]]:
-        """The updates and ledger entries for `moves`. Raises PaymentRequired if a balance would go negative."""
+    def actions(
+        self, task_id: str, moves: Iterable[Movement], now: str, counts: Counts | None = None
+    ) -> list[dict[str, Any]]:
+        """The account updates and ledger entries for `moves`, with the reputation `counts` (and the `earned`
+        the moves imply) added to the same updates. Raises PaymentRequired if a balance would go negative."""
         moves = list(moves)
-        if not moves:
+        counts = merge(counts or {}, earnings(moves))
+        if not moves and not counts:
             return []
         accounts = list(dict.fromkeys(move.account for move in moves))
-        read, missing = self._balances(accounts)
+        read, missing = self._balances(accounts) if accounts else ({}, set())
         totals: dict[str, tuple[int, int]] = {}
         for move in moves:
             balance, escrow = totals.get(move.account, read[move.account])
@@ -87,29 +110,42 @@ class Purse(TableAccess):
                     needed=needed,
                     shortfall=needed - held,
                 )
-            assert escrow >= 0, (account, escrow)  # escrow leaves only what entered it
+            if escrow < 0:
+                # escrow leaves only what entered it: the task was read before a racing change released its
+                # escrow, and the balances after. Read both again (that change's version moved the task on).
+                raise WriteConflict()
         items: list[dict[str, Any]] = []
-        for account in accounts:
-            (old_balance, old_escrow), (balance, escrow) = read[account], totals[account]
-            # an account that never held credits (the platform's, before its first fee) has no balance yet
-            condition = (
-                "attribute_not_exists(balance) AND :old_balance = :old_escrow"
-                if account in missing
-                else "balance = :old_balance AND escrowed = :old_escrow"
-            )
+        for account in [*accounts, *(account for account in counts if account not in totals)]:
+            values: dict[str, Any] = {}
+            sets = ""
+            if account in totals:
+                (old_balance, old_escrow), (balance, escrow) = read[account], totals[account]
+                # an account that never held credits (the platform's, before its first fee) has no balance yet
+                condition = (
+                    "attribute_not_exists(balance) AND :old_balance = :old_escrow"
+                    if account in missing
+                    else "balance = :old_balance AND escrowed = :old_escrow"
+                )
+                sets = "SET balance = :balance, escrowed = :escrow"
+                values |= {
+                    ":balance": {"N": str(balance)},
+                    ":escrow": {"N": str(escrow)},
+                    ":old_balance": {"N": str(old_balance)},
+                    ":old_escrow": {"N": str(old_escrow)},
+                }
+            else:
+                condition = "attribute_exists(pk)"  # counters only: never make an account out of nothing
+            adds = [(name, amount) for name, amount in counts.get(account, {}).items() if amount]
+            values |= {f":c{index}": {"N": str(amount)} for index, (_, amount) in enumerate(adds)}
+            add = ("ADD " + ", ".join(f"{name} :c{index}" for index, (name, _) in enumerate(adds))) if adds else ""
             items.append(
                 {
                     "Update": {
                         "TableName": self.table,
                         "Key": {"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}},
-                        "UpdateExpression": "SET balance = :balance, escrowed = :escrow",
+                        "UpdateExpression": f"{sets} {add}".strip(),
                         "ConditionExpression": condition,
-                        "ExpressionAttributeValues": {
-                            ":balance": {"N": str(balance)},
-                            ":escrow": {"N": str(escrow)},
-                            ":old_balance": {"N": str(old_balance)},
-                            ":old_escrow": {"N": str(old_escrow)},
-                        },
+                        "ExpressionAttributeValues": values,
                     }
                 }
             )

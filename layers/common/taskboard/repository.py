@@ -4,6 +4,8 @@ One table, items grouped by task (pk = TASK#<id>):
   sk STATE       the small mutable part (lifecycle.TaskState), written with `version = :read_version`
   sk BODY        description, input, output_schema: written once at creation
   sk RESULT      the current delivery; deleted when a delivery is rejected
+  sk REVIEW      the poster's review of a completed task (written once; a copy is in the worker's partition,
+                 ACCOUNT#<worker> / REVIEW#<time>#<task>, for its list of reviews)
   sk EVENT#<seq> a domain event (the outbox): written in the same transaction as the change it records, so
                  an event exists if and only if its change committed; kept EVENT_RETENTION_DAYS (TTL). The
                  table's stream carries it to webhook subscribers; two sparse indexes make each account's feed:
@@ -26,6 +28,7 @@ from typing import Any
 
 from taskboard.aws import TableAccess
 from taskboard.lifecycle import LIVE_STATUSES, Status, TaskState, available_since
+from taskboard.reputation import Record
 
 ALL_TAG = "*"
 INDEX_AVAILABLE = "Available"
@@ -40,6 +43,10 @@ _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
 
 class WriteConflict(Exception):
     """The stored task changed since it was read (another request won the race): read again and re-decide."""
+
+
+class AlreadyReviewed(Exception):
+    """The task has its review already."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,21 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class StoredReview:
+    worker_id: str
+    poster_id: str
+    rating: int
+    comment: str | None
+    tip: int
+    created_at: str
+
+
+@dataclass(frozen=True)
 class StoredTask:
     state: TaskState
     body: TaskBody
     delivery: Delivery | None = None
+    review: StoredReview | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,8 @@ def _attr(value: Any) -> dict[str, Any]:
         return {"BOOL": value}
     if isinstance(value, int):
         return {"N": str(value)}
+    if isinstance(value, float):
+        return {"N": repr(value)}
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, (list, tuple)):
@@ -101,7 +121,7 @@ def _attr(value: Any) -> dict[str, Any]:
 def _plain(attr: dict[str, Any]) -> Any:
     ((kind, value),) = attr.items()
     if kind == "N":
-        return int(value)
+        return float(value) if "." in value or "e" in value.lower() else int(value)
     if kind == "L":
         return [_plain(item) for item in value]
     return value
@@ -221,13 +241,16 @@ def listing_items(state: TaskState) -> list[dict[str, Any]]:
     since = available_since(state)
     items = []
     for tag in (*state.tags, ALL_TAG):
-        values: dict[str, Any] = {"task_id": state.id, "all_pk": tag, "all_sk": created}
+        # `budget` is projected into every listing index: a budget filter is applied inside the Query.
+        values: dict[str, Any] = {"task_id": state.id, "all_pk": tag, "all_sk": created, "budget": state.budget}
         if state.status in LIVE_STATUSES and since is not None:
             values |= {"avail_pk": tag, "avail_sk": f"{since}#{state.id}"}
             # Projected into the Available index so a worker's search filters out, inside the Query, the
-            # tasks it may not take (its own, ones it already attempted) without reading the tasks.
+            # tasks it may not take (its own, ones it already attempted, ones it is not qualified for)
+            # without reading the tasks.
             values |= {"poster_id": state.poster_id, "requires_human": state.requires_human}
-            values |= {"past_workers": list(state.past_workers)}
+            values |= {"past_workers": list(state.past_workers), "min_rating": state.min_rating}
+            values |= {"min_completed": state.min_completed or None}
         else:
             values |= {"status_pk": f"{tag}#{state.status}", "status_sk": created}
         items.append({**_key(state.id, f"TAG#{tag}"), **_item(**values)})
@@ -238,11 +261,38 @@ def _assemble(task_id: str, items: Iterable[dict[str, Any]]) -> StoredTask | Non
     by_sort = {item["sk"]["S"]: item for item in items}
     if "STATE" not in by_sort or "BODY" not in by_sort:
         return None
-    delivery = by_sort.get("RESULT")
+    delivery, review = by_sort.get("RESULT"), by_sort.get("REVIEW")
     return StoredTask(
         state=state_from_item(by_sort["STATE"]),
         body=_body_from_item(by_sort["BODY"]),
         delivery=_delivery_from_item(delivery) if delivery else None,
+        review=review_from_item(review) if review else None,
+    )
+
+
+def review_items(task_id: str, review: StoredReview) -> list[dict[str, Any]]:
+    """The review beside its task, and its copy in the worker's partition (newest first there)."""
+    values = _item(
+        task_id=task_id,
+        worker_id=review.worker_id,
+        poster_id=review.poster_id,
+        rating=review.rating,
+        comment=review.comment,
+        tip=review.tip,
+        created_at=review.created_at,
+    )
+    copy = {"pk": {"S": f"ACCOUNT#{review.worker_id}"}, "sk": {"S": f"REVIEW#{review.created_at}#{task_id}"}}
+    return [{**_key(task_id, "REVIEW"), **values}, {**copy, **values}]
+
+
+def review_from_item(item: dict[str, Any]) -> StoredReview:
+    return StoredReview(
+        worker_id=item["worker_id"]["S"],
+        poster_id=item["poster_id"]["S"],
+        rating=int(item["rating"]["N"]),
+        comment=item.get("comment", {}).get("S"),
+        tip=int(item["tip"]["N"]),
+        created_at=item["created_at"]["S"],
     )
 
 
@@ -274,9 +324,36 @@ class TaskRepository(TableAccess):
         ]
         self._transact(puts)
 
+    def add_review(self, state: TaskState, review: StoredReview, also: Iterable[dict[str, Any]] = ()) -> None:
+        """The task's review with `also` (the tip and the worker's counters) in one transaction, on the task's
+        version as read. Raises AlreadyReviewed, or WriteConflict when anything else moved (read again)."""
+        first, copy = review_items(state.id, review)
+        actions = [
+            {"Put": {"TableName": self.table, "Item": first, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": _key(state.id, "STATE"),
+                    "ConditionExpression": "version = :read_version",
+                    "ExpressionAttributeValues": {":read_version": {"N": str(state.version)}},
+                }
+            },
+            {"Put": {"TableName": self.table, "Item": copy}},
+            *also,
+        ]
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException as error:
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise AlreadyReviewed() from error
+            if set(reasons) & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise WriteConflict() from error
+            raise
+
     def load(self, task_id: str) -> StoredTask | None:
-        """The task with its body and current delivery: one strongly consistent Query over BODY, RESULT, STATE
-        (events and listings sort outside that range and are not read)."""
+        """The task with its body, current delivery and review: one strongly consistent Query over BODY,
+        RESULT, REVIEW, STATE (events and listings sort outside that range and are not read)."""
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :body AND :state",
@@ -344,12 +421,16 @@ class TaskRepository(TableAccess):
         later_than: str | None = None,
         claimable_by: str | None = None,
         requires_human: bool | None = None,
+        budget: tuple[int | None, int | None] = (None, None),
+        qualified: Record | None = None,
     ) -> ListingPage:
         """Sort keys of one index partition, in order, strictly past the cursor `after`.
 
         `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired).
-        `claimable_by` (Available index only) drops, inside the Query, tasks posted or already attempted by
-        that account; `requires_human` keeps only tasks with that flag."""
+        Filters applied inside the Query: `budget` (low, high) keeps tasks whose budget is within (any index);
+        on the Available index only, `claimable_by` drops tasks posted or already attempted by that account,
+        `requires_human` keeps only tasks with that flag, and `qualified` drops tasks whose qualifications
+        that worker record does not meet."""
         pk_name, sk_name = {
             INDEX_AVAILABLE: ("avail_pk", "avail_sk"),
             INDEX_BY_STATUS: ("status_pk", "status_sk"),
@@ -379,6 +460,18 @@ class TaskRepository(TableAccess):
         if requires_human is not None:
             filters.append("requires_human = :human")
             values[":human"] = {"BOOL": requires_human}
+        low_budget, high_budget = budget
+        if low_budget is not None:
+            filters.append("budget >= :low_budget")
+            values[":low_budget"] = {"N": str(low_budget)}
+        if high_budget is not None:
+            filters.append("budget <= :high_budget")
+            values[":high_budget"] = {"N": str(high_budget)}
+        if qualified is not None:
+            filters.append("(attribute_not_exists(min_completed) OR min_completed <= :completed)")
+            filters.append("(attribute_not_exists(min_rating) OR min_rating <= :rating)")
+            values[":completed"] = {"N": str(qualified.completed)}
+            values[":rating"] = {"N": repr(qualified.rating)}
         query: dict[str, Any] = {"FilterExpression": " AND ".join(filters)} if filters else {}
         response = self.db.query(
             TableName=self.table,

@@ -33,11 +33,13 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Agen
 def board() -> TaskBoard:
     from taskboard.money import Purse
     from taskboard.repository import TaskRepository
+    from taskboard.reputation import Records
 
     settings = get_settings()
     return TaskBoard(
         TaskRepository(settings.table_name),
         purse=Purse(settings.table_name, settings.fee_percent),
+        records=Records(settings.table_name).of,
         poll_interval=settings.poll_interval_seconds,
         webhooks=webhooks,
         feed_settle_seconds=settings.feed_settle_seconds,

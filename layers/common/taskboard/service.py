@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from taskboard import finding, lifecycle, money
+from taskboard import finding, lifecycle, money, reputation
 from taskboard.clock import Clock, to_iso, utc_now
 from taskboard.errors import (
+    AlreadyReviewed,
     BoardError,
     Conflict,
     InvalidRequest,
+    InvalidTransition,
+    NotQualified,
     OwnTask,
     ResultInvalid,
     StaleClaim,
@@ -30,7 +33,11 @@ from taskboard.models import (
     DeliverRequest,
     EventFeed,
     NextTaskResponse,
+    Reputation,
     ResultResponse,
+    Review,
+    Reviewed,
+    ReviewRequest,
     Task,
     TaskList,
     json_size,
@@ -43,12 +50,17 @@ from taskboard.repository import (
     INDEX_BY_STATUS,
     INDEX_BY_TAG,
     Delivery,
+    StoredReview,
     StoredTask,
     TaskBody,
     TaskRepository,
     WriteConflict,
     task_id_of,
 )
+from taskboard.repository import (
+    AlreadyReviewed as ReviewExists,
+)
+from taskboard.reputation import Record
 from taskboard.schema_check import check_output_schema, result_errors
 from taskboard.timers import TimerKind
 
@@ -90,8 +102,10 @@ class TaskBoard:
         webhooks: Callable[[], Webhooks] | None = None,
         feed_settle_seconds: float = 2.0,
         purse: Purse | None = None,
+        records: Callable[[str], Record] | None = None,
     ) -> None:
         self.tasks = tasks
+        self.records = records or (lambda account_id: Record())  # a worker's record, for qualifications
         self.webhooks = webhooks  # made on first use: only a task with a callback_url needs them
         self.feed_settle_seconds = feed_settle_seconds
         self.clock = clock
@@ -127,6 +141,8 @@ class TaskBoard:
             has_output_schema=request.output_schema is not None,
             callback=callback is not None,
             budget=request.budget,
+            min_rating=request.min_rating,
+            min_completed=request.min_completed,
         )
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
         state, events = self._record(None, state, now)
@@ -149,20 +165,28 @@ class TaskBoard:
         return self._view(self._load(task_id), caller, self.clock(), owns)
 
     def browse(
-        self, status: str, skills: tuple[str, ...], limit: int, cursor: str | None, requires_human: bool | None
+        self,
+        status: str,
+        skills: tuple[str, ...],
+        limit: int,
+        cursor: str | None,
+        requires_human: bool | None,
+        budget: tuple[int | None, int | None] = (None, None),
     ) -> TaskList:
-        """One page of tasks in `status` with any of `skills`; a page may hold fewer than `limit` tasks."""
+        """One page of tasks in `status` with any of `skills` and a budget within `budget` (low, high); a page
+        may hold fewer than `limit` tasks (the budget is filtered inside the Query)."""
         after = decode_cursor(cursor)
         now = self.clock()
         partitions = skills or (ALL_TAG,)
+        filters: dict[str, Any] = {"budget": budget}
         if status in ("open", "claimed"):
-            bound = {"not_after": to_iso(now)} if status == "open" else {"later_than": to_iso(now)}
-            keys, more = finding.merged_page(self.tasks, INDEX_AVAILABLE, partitions, limit, True, after, **bound)
+            filters |= {"not_after": to_iso(now)} if status == "open" else {"later_than": to_iso(now)}
+            keys, resume = finding.merged_page(self.tasks, INDEX_AVAILABLE, partitions, limit, True, after, **filters)
         elif status == "all":
-            keys, more = finding.merged_page(self.tasks, INDEX_BY_TAG, partitions, limit, False, after)
+            keys, resume = finding.merged_page(self.tasks, INDEX_BY_TAG, partitions, limit, False, after, **filters)
         else:
-            keys, more = finding.merged_page(
-                self.tasks, INDEX_BY_STATUS, tuple(f"{p}#{status}" for p in partitions), limit, False, after
+            keys, resume = finding.merged_page(
+                self.tasks, INDEX_BY_STATUS, tuple(f"{p}#{status}" for p in partitions), limit, False, after, **filters
             )
         stored = self.tasks.load_many([task_id_of(key) for key in keys])
         page: list[Task] = []
@@ -178,16 +202,17 @@ class TaskBoard:
                 continue  # a claim lapsed since the index was written: it is listed under its real status
             size += json_size(view.model_dump(mode="json"))
             if page and size > PAGE_MAX_BYTES:
-                keys, more = keys[:position], True
+                resume = keys[position - 1]
                 break
             page.append(view)
-        next_cursor = encode_cursor(keys[-1]) if more and keys else None
-        return TaskList(tasks=page, next_cursor=next_cursor)
+        return TaskList(tasks=page, next_cursor=encode_cursor(resume) if resume else None)
 
     # ---- finding and claiming work -------------------------------------------------------------------------
 
     def next(self, caller: str, search: Search, timeout: float) -> NextTaskResponse:
         """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear."""
+
+        search = replace(search, record=self.records(caller))
 
         def attempt() -> StoredTask | None:
             for task_id in finding.claimable(self.tasks, caller, search, self.clock()):
@@ -204,14 +229,16 @@ class TaskBoard:
 
     def claim_next(self, caller: str, search: Search, agent_id: str | None, timeout: float) -> NextTaskResponse:
         """Find and claim in one call: a lost race for one candidate moves on to the next."""
+        record = self.records(caller)
+        search = replace(search, record=record)
 
         def attempt() -> Task | None:
             for tries, task_id in enumerate(finding.claimable(self.tasks, caller, search, self.clock())):
                 if tries >= _CLAIM_TRIES:
                     return None
                 try:
-                    return self.claim(task_id, caller, agent_id)
-                except (Conflict, OwnTask, TaskNotFound):  # lost the race for it: try the next one
+                    return self._claim(task_id, caller, agent_id, lambda: record)
+                except (Conflict, OwnTask, TaskNotFound, NotQualified):  # lost the race for it: try the next one
                     continue
             return None
 
@@ -219,7 +246,15 @@ class TaskBoard:
         return NextTaskResponse(task=claimed, retry=claimed is None)
 
     def claim(self, task_id: str, caller: str, agent_id: str | None) -> Task:
-        return self._transition(task_id, caller, lambda s, now: lifecycle.claim(s, caller, now, agent_id))
+        """Claim one task. The caller's record is read (one GetItem) only if the task has qualifications."""
+        return self._claim(task_id, caller, agent_id, lambda: self.records(caller))
+
+    def _claim(self, task_id: str, caller: str, agent_id: str | None, record: Callable[[], Record]) -> Task:
+        def decide(state: TaskState, now: datetime) -> TaskState:
+            mine = record() if lifecycle.qualified(state) else None
+            return lifecycle.claim(state, caller, now, agent_id, mine)
+
+        return self._transition(task_id, caller, decide)
 
     def heartbeat(self, task_id: str, caller: str, attempt: int | None) -> Task:
         return self._transition(task_id, caller, lambda s, now: lifecycle.heartbeat(s, caller, now, attempt))
@@ -285,6 +320,41 @@ class TaskBoard:
 
     def cancel(self, task_id: str, caller: str) -> Task:
         return self._transition(task_id, caller, lambda s, now: lifecycle.cancel(s, caller, now))
+
+    def review(self, task_id: str, caller: str, request: ReviewRequest) -> Reviewed:
+        """The poster rates the worker of a completed task, once, perhaps with a tip: the review, the tip with
+        its ledger entries and the worker's rating counters are one transaction."""
+        for _ in range(_MAX_RACES):  # a tip is paid on the balance it was read at; a race reads again
+            stored = self._load(task_id)
+            state = stored.state
+            lifecycle.check_poster(state, caller)
+            if stored.review is not None:
+                raise AlreadyReviewed("You reviewed this task already; a review is final.")
+            if state.status is not Status.COMPLETED or state.claimed_by is None:
+                now_status = lifecycle.settle(state, self.clock()).status
+                raise InvalidTransition(f"Only a completed task can be reviewed; this one is {now_status}.")
+            now = self.clock()
+            review = StoredReview(
+                worker_id=state.claimed_by,
+                poster_id=caller,
+                rating=request.rating,
+                comment=request.comment,
+                tip=request.tip,
+                created_at=to_iso(now),
+            )
+            counts = {state.claimed_by: {"rating_sum": request.rating, "rating_count": 1}}
+            if self.purse is None:
+                raise InvalidRequest("Reviews are not available on this board.")
+            moves = money.tip(caller, state.claimed_by, request.tip)
+            try:
+                self.tasks.add_review(state, review, self.purse.actions(task_id, moves, to_iso(now), counts))
+            except ReviewExists:
+                raise AlreadyReviewed("You reviewed this task already; a review is final.") from None
+            except WriteConflict:
+                continue
+            worker = self.records(state.claimed_by)
+            return Reviewed(review=_review_view(task_id, review), worker=Reputation(**worker.shown()))
+        raise Conflict("Your balance is changing too fast; try again.")
 
     # ---- timers --------------------------------------------------------------------------------------------
 
@@ -373,7 +443,7 @@ class TaskBoard:
             after, events = self._record(stored.state, decision.after, now, decision.cause)
             drop = decision.drop_delivery and stored.delivery is not None
             try:
-                money = self._money(stored.state, after, now)
+                money = self._money(stored.state, after, now, [event["type"] for event in events])
                 self.tasks.save(
                     stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events, also=money
                 )
@@ -383,11 +453,15 @@ class TaskBoard:
             return StoredTask(after, stored.body, delivery), now
         raise conflict
 
-    def _money(self, before: TaskState | None, after: TaskState, now: datetime) -> list[dict[str, Any]]:
-        """The transaction items that move credits for this change (escrow, payout, refund), if any."""
+    def _money(
+        self, before: TaskState | None, after: TaskState, now: datetime, event_types: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The transaction items that move credits for this change (escrow, payout, refund), with the counters
+        it adds to the record of the worker whose claim it ends (taskboard.reputation), if any."""
         if self.purse is None:
             return []
-        return self.purse.actions(after.id, money.movements(before, after, self.purse.fee_percent), to_iso(now))
+        moves = money.movements(before, after, self.purse.fee_percent)
+        return self.purse.actions(after.id, moves, to_iso(now), reputation.outcomes(before, event_types))
 
     def _poll(self, attempt: Callable[[], Any], timeout: float) -> Any:
         """Call `attempt` now and then every poll_interval until it returns something or `timeout` runs out."""
@@ -419,6 +493,8 @@ class TaskBoard:
             posted_by=state.posted_by,
             poster_id=state.poster_id,
             budget=state.budget,
+            min_rating=state.min_rating,
+            min_completed=state.min_completed,
             status=state.status.value,
             attempts=state.attempts,
             claimed_by=state.claimed_by,
@@ -433,9 +509,14 @@ class TaskBoard:
             last_rejection_reason=state.last_rejection_reason,
             result=delivery.result if visible and delivery else None,
             result_url=delivery.result_url if visible and delivery else None,
+            review=_review_view(state.id, stored.review) if stored.review else None,
             created_at=state.created_at,
             updated_at=state.updated_at,
         )
+
+
+def _review_view(task_id: str, review: StoredReview) -> Review:
+    return Review(task_id=task_id, **vars(review))
 
 
 def _is_task_id(task_id: str) -> bool:

@@ -1,0 +1,25 @@
+"""GET /agents/{agent_id}/reviews: the reviews an agent received as a worker, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from taskboard import limits
+from taskboard.http import Router, accounts, lambda_handler
+from taskboard.models import ReviewList
+
+router = Router()
+
+
+@router.get("/agents/<agent_id>/reviews", summary="List an agent's reviews", tags=["agents"])
+def list_reviews(
+    agent_id: str,
+    limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> ReviewList:
+    return accounts().reviews(agent_id, limit, cursor)
+
+
+handler = lambda_handler(router, access="optional")

@@ -1,0 +1,184 @@
+"""Recompute every balance from the ledger and print any difference (`make audit`).
+
+    make audit                             the stack `make run` is serving (http://127.0.0.1:$PORT)
+    make audit STACK=agent-task-board-dev  a deployed stack (its TasksTable, with your AWS credentials)
+
+For every account (the Directory index lists agents and owners, and `platform` collects the fees; no Scan):
+  - the ledger, oldest first, must add up to the account's `balance`, and each entry's `balance_after` must be
+    the running sum (a missing, doubled or altered entry shows where it happened);
+  - its `escrowed` must be the budgets of its paid tasks that were escrowed and neither paid out nor refunded;
+and over all accounts: balances + escrow must equal the grants, and no task may be both paid and refunded, or
+paid or refunded anything but its budget. Exit status 1 when anything differs.
+
+Cost: one Query per page of each account's partition range (its ledger) plus the Directory pages: read units
+grow with the ledger, which is the point of an audit; run it off-peak on a large table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+PLATFORM = "platform"
+PARTITIONS = ("AGENTS", "OWNERS")
+
+
+@dataclass
+class Report:
+    accounts: int = 0
+    entries: int = 0
+    grants: int = 0
+    balances: int = 0
+    escrowed: int = 0
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def text(self) -> str:
+        summary = (
+            f"{self.accounts} accounts, {self.entries} ledger entries: grants {self.grants}, "
+            f"balances {self.balances}, escrowed {self.escrowed}"
+        )
+        if self.ok:
+            return f"{summary}. Every balance matches its ledger; the credits add up to the grants.\n"
+        return summary + f". {len(self.differences)} differences:\n" + "".join(f"  {d}\n" for d in self.differences)
+
+
+def _pages(dynamodb: Any, **query: Any) -> Any:
+    while True:
+        page = dynamodb.query(**query)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def account_ids(dynamodb: Any, table: str) -> list[str]:
+    """Every agent and owner (Directory index), and the platform account."""
+    found: list[str] = []
+    for partition in PARTITIONS:
+        items = _pages(
+            dynamodb,
+            TableName=table,
+            IndexName="Directory",
+            KeyConditionExpression="dir_pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}},
+        )
+        found += [item["pk"]["S"].removeprefix("ACCOUNT#") for item in items]
+    return [*dict.fromkeys(found), PLATFORM]
+
+
+def _number(item: dict[str, Any], name: str) -> int:
+    return int(item.get(name, {}).get("N", "0"))
+
+
+def audit(dynamodb: Any, table: str) -> Report:
+    report = Report()
+    escrowed_by_task: dict[str, tuple[str, int]] = {}  # task -> (poster, budget escrowed)
+    released: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # task -> kind -> credits
+    stored_escrow: dict[str, int] = {}
+    for account in account_ids(dynamodb, table):
+        got = dynamodb.get_item(
+            TableName=table, Key={"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
+        )
+        item = got.get("Item")
+        if item is None:
+            if account != PLATFORM:  # the platform's account appears with its first fee
+                report.differences.append(f"{account}: listed in the Directory but has no account item")
+            continue
+        report.accounts += 1
+        balance, escrowed = _number(item, "balance"), _number(item, "escrowed")
+        report.balances += balance
+        report.escrowed += escrowed
+        stored_escrow[account] = escrowed
+        running = 0
+        ledger = _pages(
+            dynamodb,
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :ledger)",
+            ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{account}"}, ":ledger": {"S": "LEDGER#"}},
+            ConsistentRead=True,
+        )
+        for entry in ledger:
+            report.entries += 1
+            kind, amount, task = entry["type"]["S"], _number(entry, "amount"), entry.get("task_id", {}).get("S")
+            running += amount
+            if _number(entry, "balance_after") != running:
+                report.differences.append(
+                    f"{account}: ledger entry {entry['id']['S']} ({kind} {amount:+d}) says balance_after "
+                    f"{_number(entry, 'balance_after')}, the entries before it add up to {running}"
+                )
+                running = _number(entry, "balance_after")  # report each break once, not every entry after it
+            if kind == "grant":
+                report.grants += amount
+            elif kind == "escrow" and task:
+                escrowed_by_task[task] = (account, -amount)
+            elif kind in ("payout", "fee", "refund") and task:
+                released[task]["refund" if kind == "refund" else "paid"] += amount
+        if running != balance:
+            report.differences.append(f"{account}: balance {balance}, its ledger adds up to {running}")
+    live: dict[str, int] = defaultdict(int)
+    for task, (poster, budget) in escrowed_by_task.items():
+        paid, refunded = released[task]["paid"], released[task]["refund"]
+        if paid and refunded:
+            report.differences.append(f"task {task}: paid out {paid} and refunded {refunded}")
+        elif paid or refunded:
+            if (paid or refunded) != budget:
+                report.differences.append(f"task {task}: escrowed {budget}, released {paid or refunded}")
+        else:
+            live[poster] += budget
+    for task in released.keys() - escrowed_by_task.keys():
+        report.differences.append(f"task {task}: credits released but never escrowed")
+    for account, escrowed in stored_escrow.items():
+        if escrowed != live.get(account, 0):
+            report.differences.append(
+                f"{account}: escrowed {escrowed}, its live paid tasks' budgets add up to {live.get(account, 0)}"
+            )
+    if report.balances + report.escrowed != report.grants:
+        report.differences.append(
+            f"balances {report.balances} + escrowed {report.escrowed} = {report.balances + report.escrowed}, "
+            f"the grants add up to {report.grants}"
+        )
+    return report
+
+
+def _local(url: str) -> tuple[str, int]:
+    """Ask the running `make run` server to audit its own (in-memory) table."""
+    from urllib.request import urlopen
+
+    with urlopen(url.rstrip("/") + "/_local/audit", timeout=300) as response:
+        answer = json.loads(response.read())
+    return answer["report"], 0 if answer["ok"] else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="a deployed stack, e.g. agent-task-board-dev")
+    where.add_argument("--table", help="a table name (with your AWS credentials and region)")
+    where.add_argument("--local", help="the URL of a running `make run`, e.g. http://127.0.0.1:3000")
+    args = parser.parse_args()
+    if args.local:
+        text, status = _local(args.local)
+        sys.stdout.write(text)
+        sys.exit(status)
+    import boto3
+
+    table = args.table
+    if args.stack:
+        from scripts.replay_webhooks import stack_outputs
+
+        table = stack_outputs(boto3.client("cloudformation"), args.stack)["TableName"]
+    report = audit(boto3.client("dynamodb"), table)
+    sys.stdout.write(report.text())
+    sys.exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":
+    main()
