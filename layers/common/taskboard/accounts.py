@@ -257,14 +257,8 @@ class AccountRepository(TableAccess):
 
     def get_many(self, account_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Accounts by id (BatchGetItem; missing ones are left out), in at most a few calls for <= 100 ids."""
-        wanted = {"Keys": [_account_key(account_id) for account_id in dict.fromkeys(account_ids)]}
-        found: dict[str, dict[str, Any]] = {}
-        while wanted["Keys"]:
-            response = self.db.batch_get_item(RequestItems={self.table: wanted})
-            for item in response["Responses"].get(self.table, []):
-                found[item["pk"]["S"].removeprefix("ACCOUNT#")] = item
-            wanted = response.get("UnprocessedKeys", {}).get(self.table, {"Keys": []})
-        return found
+        keys = [_account_key(account_id) for account_id in dict.fromkeys(account_ids)]
+        return {item["pk"]["S"].removeprefix("ACCOUNT#"): item for item in self.batch_get(keys)}
 
     def update_profile(self, current: dict[str, Any], changes: dict[str, Any], now: str) -> dict[str, Any]:
         """Apply `changes` (attribute -> value, None removes it) on the version `current` was read at, with the
@@ -438,13 +432,10 @@ class AccountRepository(TableAccess):
         if not references:
             return []
         wanted = [{"pk": {"S": f"KEY#{ref['key_hash']['S']}"}, "sk": {"S": "KEY"}} for ref in references]
-        used: dict[str, str | None] = {}
-        request = {"Keys": wanted, "ProjectionExpression": "key_id, last_used_at"}
-        while request.get("Keys"):
-            batch = self.db.batch_get_item(RequestItems={self.table: request})
-            for item in batch["Responses"].get(self.table, []):
-                used[item["key_id"]["S"]] = _text(item, "last_used_at")
-            request = {**request, "Keys": batch.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])}
+        used = {
+            item["key_id"]["S"]: _text(item, "last_used_at")
+            for item in self.batch_get(wanted, ProjectionExpression="key_id, last_used_at")
+        }
         return [
             ApiKeyInfo(
                 key_id=ref["sk"]["S"].removeprefix("KEY#"),

@@ -175,20 +175,9 @@ class Purse(TableAccess):
         keys = [{"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}} for account in accounts]
         found: dict[str, tuple[int, int]] = {account: (0, 0) for account in accounts}
         missing = set(accounts)
-        request: dict[str, Any] = {
-            "Keys": keys,
-            "ProjectionExpression": "pk, balance, escrowed",
-            "ConsistentRead": True,
-        }
-        while request["Keys"]:
-            response = self.db.batch_get_item(RequestItems={self.table: request})
-            for item in response["Responses"].get(self.table, []):
-                account = item["pk"]["S"].removeprefix("ACCOUNT#")
-                if "balance" in item:
-                    missing.discard(account)
-                found[account] = (
-                    int(item.get("balance", {}).get("N", "0")),
-                    int(item.get("escrowed", {}).get("N", "0")),
-                )
-            request = {**request, "Keys": response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])}
+        for item in self.batch_get(keys, ProjectionExpression="pk, balance, escrowed", ConsistentRead=True):
+            account = item["pk"]["S"].removeprefix("ACCOUNT#")
+            if "balance" in item:
+                missing.discard(account)
+            found[account] = (int(item.get("balance", {}).get("N", "0")), int(item.get("escrowed", {}).get("N", "0")))
         return found, missing

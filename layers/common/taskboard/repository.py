@@ -22,7 +22,7 @@ the task for longer than a GSI's replication lag.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -35,7 +35,6 @@ INDEX_AVAILABLE = "Available"
 INDEX_BY_STATUS = "ByStatus"
 INDEX_BY_TAG = "ByTag"
 FEED_INDEXES = {"EventsByPoster": "feed_poster", "EventsByWorker": "feed_worker"}
-_BATCH_GET_MAX = 100
 _FEED_READS_PER_INDEX = 5
 EVENT_RETENTION_DAYS = 30
 _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
@@ -552,29 +551,16 @@ class TaskRepository(TableAccess):
     def load_states(self, task_ids: list[str]) -> dict[str, TaskState]:
         """Only the small STATE item of each task (BatchGetItem): enough to decide whether it can be taken."""
         found: dict[str, TaskState] = {}
-        for items in self._batch_get([_key(task_id, "STATE") for task_id in dict.fromkeys(task_ids)]):
+        for items in self.batch_get([_key(task_id, "STATE") for task_id in dict.fromkeys(task_ids)]):
             state = state_from_item(items)
             found[state.id] = state
         return found
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for chunk in _chunks(keys, _BATCH_GET_MAX):
-            request: dict[str, Any] = {self.table: {"Keys": chunk}}
-            while request:
-                response = self.db.batch_get_item(RequestItems=request)
-                yield from response["Responses"].get(self.table, [])
-                request = response.get("UnprocessedKeys") or {}
 
     def load_many(self, task_ids: list[str]) -> dict[str, StoredTask]:
         """State and body of each task (no delivery), in BatchGetItem requests of at most 100 keys."""
         found: dict[str, list[dict[str, Any]]] = {}
         keys = [_key(task_id, sort) for task_id in dict.fromkeys(task_ids) for sort in ("STATE", "BODY")]
-        for item in self._batch_get(keys):
+        for item in self.batch_get(keys):
             found.setdefault(item["pk"]["S"].removeprefix("TASK#"), []).append(item)
         tasks = {task_id: _assemble(task_id, items) for task_id, items in found.items()}
         return {task_id: task for task_id, task in tasks.items() if task is not None}
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
