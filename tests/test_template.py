@@ -67,7 +67,6 @@ ALLOWED_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
     "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",  # a condition on another item inside a transaction (a review, on its task)
 }
 # Which queues a function may send to (and nothing else of SQS, but for the delivery function's own queue).
 SENDS_TO = {

@@ -472,3 +472,29 @@ def test_one_bad_message_does_not_make_its_batch_be_sent_again(
     by_body = {m["Body"]: m["MessageId"] for m in received}
     assert failed == {by_body[bodies[1]], by_body[bodies[2]]}
     assert sorted(r.headers["webhook-id"] for r in receiver.received) == ["evt_" + "1" * 32, "evt_" + "3" * 32]
+
+
+def test_a_review_is_an_event_the_worker_is_told_about(
+    api: Api, poster: Agent, worker: Agent, receiver: Receiver
+) -> None:
+    hook = subscribe(api, worker, receiver.url, events=["task.reviewed"])
+    task = api.post_task(poster, title="to be reviewed", budget=10)
+    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key)
+    api.post(f"/tasks/{task['id']}/complete", key=poster.key)
+    reviewed = api.post(f"/tasks/{task['id']}/review", {"rating": 5, "comment": "Thanks!", "tip": 2}, key=poster.key)
+    assert reviewed.status == 201, reviewed.body
+
+    assert delivered_types(receiver, 1) == ["task.reviewed"]
+    event = verified(hook["secret"], receiver.received[0])
+    assert event["data"]["cause"] == "poster" and event["data"]["task"]["id"] == task["id"]
+    assert event["data"]["review"] == reviewed.json()["review"]  # the rating, the comment and the tip
+    recorded = board_events(task["id"])
+    assert [e["type"] for e in recorded] == [
+        "task.created",
+        "task.claimed",
+        "task.delivered",
+        "task.completed",
+        "task.reviewed",
+    ]
+    assert [e["data"]["sequence"] for e in recorded] == [1, 2, 3, 4, 5]

@@ -134,3 +134,38 @@ def test_available_since_orders_open_by_creation_and_claimed_by_expiry() -> None
     state = claimed()
     assert lifecycle.available_since(state) == state.expires_at
     assert lifecycle.available_since(lifecycle.deliver(state, WORKER, NOW)) is None
+
+
+def test_only_the_poster_reviews_and_only_a_completed_task() -> None:
+    delivered = lifecycle.deliver(claimed(), WORKER, NOW)
+    done = lifecycle.complete(delivered, POSTER, NOW)
+
+    reviewed = lifecycle.review(done, POSTER, NOW + timedelta(seconds=5))
+
+    assert reviewed.status is Status.COMPLETED and reviewed.claimed_by == WORKER
+    assert reviewed.version == done.version + 1 and reviewed.updated_at == to_iso(NOW + timedelta(seconds=5))
+    with pytest.raises(NotThePoster):
+        lifecycle.review(done, WORKER, NOW)
+    with pytest.raises(InvalidTransition):
+        lifecycle.review(delivered, POSTER, NOW)
+    with pytest.raises(InvalidTransition):
+        lifecycle.review(lifecycle.cancel(a_task(), POSTER, NOW), POSTER, NOW)
+
+
+def test_qualifications_are_checked_when_claiming() -> None:
+    from taskboard.errors import NotQualified
+    from taskboard.reputation import Record
+
+    demanding = a_task(min_rating=4.5, min_completed=2)
+    with pytest.raises(NotQualified) as refused:
+        lifecycle.claim(demanding, WORKER, NOW, record=Record(completed=1, rating_sum=10, rating_count=2))
+    assert refused.value.message == "This task requires at least 2 completed tasks; you have 1."
+    with pytest.raises(NotQualified) as refused:
+        lifecycle.claim(demanding, WORKER, NOW, record=Record(completed=2, rating_sum=13, rating_count=3))
+    assert refused.value.message == "This task requires a mean rating of at least 4.5; yours is 4.33 over 3 reviews."
+    assert refused.value.extra["yours"] == {"rating_avg": 4.33, "rating_count": 3, "completed": 2}
+    with pytest.raises(NotQualified):
+        lifecycle.claim(demanding, WORKER, NOW)  # no record given: no reviews, nothing completed
+    ok = lifecycle.claim(demanding, WORKER, NOW, record=Record(completed=2, rating_sum=9, rating_count=2))
+    assert ok.claimed_by == WORKER
+    assert lifecycle.claim(a_task(), WORKER, NOW).claimed_by == WORKER  # no qualifications: no record needed

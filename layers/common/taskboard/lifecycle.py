@@ -231,6 +231,15 @@ def cancel(state: TaskState, caller: str, now: datetime) -> TaskState:
     return _advance(current, now, status=Status.CANCELLED, cancelled_at=to_iso(now))
 
 
+def review(state: TaskState, caller: str, now: datetime) -> TaskState:
+    """The poster reviews the worker of its completed task: the task's version (and its event sequence) moves on,
+    so a racing review, or a racing anything, fails its condition. The review itself is the caller's to write."""
+    check_poster(state, caller)
+    if state.status is not Status.COMPLETED or state.claimed_by is None:
+        raise InvalidTransition(f"Only a completed task can be reviewed; this one is {settle(state, now).status}.")
+    return _advance(state, now)
+
+
 def can_see_result(state: TaskState, caller: str | None) -> bool:
     return caller is not None and caller in (state.poster_id, state.claimed_by)
 

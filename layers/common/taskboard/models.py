@@ -278,6 +278,7 @@ EventType = Literal[
     "task.expired",
     "task.failed",
     "task.cancelled",
+    "task.reviewed",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 

@@ -44,10 +44,6 @@ class WriteConflict(Exception):
     """The stored task changed since it was read (another request won the race): read again and re-decide."""
 
 
-class AlreadyReviewed(Exception):
-    """The task has its review already."""
-
-
 @dataclass(frozen=True)
 class TaskBody:
     description: str = ""
@@ -269,6 +265,15 @@ def _assemble(task_id: str, items: Iterable[dict[str, Any]]) -> StoredTask | Non
     )
 
 
+def review_puts(table: str, task_id: str, review: StoredReview) -> list[dict[str, Any]]:
+    """The transaction items that write a review: once (the task's own REVIEW item must not exist yet)."""
+    first, copy = review_items(task_id, review)
+    return [
+        {"Put": {"TableName": table, "Item": first, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"TableName": table, "Item": copy}},
+    ]
+
+
 def review_items(task_id: str, review: StoredReview) -> list[dict[str, Any]]:
     """The review beside its task, and its copy in the worker's partition (newest first there)."""
     values = _item(
@@ -322,33 +327,6 @@ class TaskRepository(TableAccess):
             *also,
         ]
         self._transact(puts)
-
-    def add_review(self, state: TaskState, review: StoredReview, also: Iterable[dict[str, Any]] = ()) -> None:
-        """The task's review with `also` (the tip and the worker's counters) in one transaction, on the task's
-        version as read. Raises AlreadyReviewed, or WriteConflict when anything else moved (read again)."""
-        first, copy = review_items(state.id, review)
-        actions = [
-            {"Put": {"TableName": self.table, "Item": first, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {
-                "ConditionCheck": {
-                    "TableName": self.table,
-                    "Key": _key(state.id, "STATE"),
-                    "ConditionExpression": "version = :read_version",
-                    "ExpressionAttributeValues": {":read_version": {"N": str(state.version)}},
-                }
-            },
-            {"Put": {"TableName": self.table, "Item": copy}},
-            *also,
-        ]
-        try:
-            self.db.transact_write_items(TransactItems=actions)
-        except self.db.exceptions.TransactionCanceledException as error:
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise AlreadyReviewed() from error
-            if set(reasons) & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise WriteConflict() from error
-            raise
 
     def load(self, task_id: str) -> StoredTask | None:
         """The task with its body, current delivery and review: one strongly consistent Query over BODY,

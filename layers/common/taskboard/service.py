@@ -16,7 +16,6 @@ from taskboard.errors import (
     BoardError,
     Conflict,
     InvalidRequest,
-    InvalidTransition,
     NotQualified,
     OwnTask,
     ResultInvalid,
@@ -55,10 +54,8 @@ from taskboard.repository import (
     TaskBody,
     TaskRepository,
     WriteConflict,
+    review_puts,
     task_id_of,
-)
-from taskboard.repository import (
-    AlreadyReviewed as ReviewExists,
 )
 from taskboard.reputation import Record
 from taskboard.schema_check import check_output_schema, result_errors
@@ -322,39 +319,39 @@ class TaskBoard:
         return self._transition(task_id, caller, lambda s, now: lifecycle.cancel(s, caller, now))
 
     def review(self, task_id: str, caller: str, request: ReviewRequest) -> Reviewed:
-        """The poster rates the worker of a completed task, once, perhaps with a tip: the review, the tip with
-        its ledger entries and the worker's rating counters are one transaction."""
-        for _ in range(_MAX_RACES):  # a tip is paid on the balance it was read at; a race reads again
-            stored = self._load(task_id)
+        """The poster rates the worker of a completed task, once, perhaps with a tip. The review, the tip with
+        its ledger entries, the worker's rating counters and the `task.reviewed` event are one transaction on
+        the task's version: a retried or raced review is written once."""
+        if self.purse is None:
+            raise InvalidRequest("Reviews are not available on this board.")
+        for _ in range(_MAX_RACES):  # lost a race (another review, or a tip's balance moved): read again
+            stored, now = self._load(task_id), self.clock()
             state = stored.state
             lifecycle.check_poster(state, caller)
             if stored.review is not None:
                 raise AlreadyReviewed("You reviewed this task already; a review is final.")
-            if state.status is not Status.COMPLETED or state.claimed_by is None:
-                now_status = lifecycle.settle(state, self.clock()).status
-                raise InvalidTransition(f"Only a completed task can be reviewed; this one is {now_status}.")
-            now = self.clock()
-            review = StoredReview(
-                worker_id=state.claimed_by,
-                poster_id=caller,
-                rating=request.rating,
-                comment=request.comment,
-                tip=request.tip,
-                created_at=to_iso(now),
+            after = lifecycle.review(state, caller, now)
+            worker = after.claimed_by
+            assert worker is not None  # lifecycle.review: a completed task has its worker
+            review = StoredReview(worker, caller, request.rating, request.comment, request.tip, to_iso(now))
+            shown = _review_view(task_id, review)
+            after, events = self._record(
+                state,
+                after,
+                now,
+                found=[lifecycle.DomainEvent("task.reviewed", "poster")],
+                data={"review": shown.model_dump(mode="json")},
             )
-            counts = {state.claimed_by: {"rating_sum": request.rating, "rating_count": 1}}
-            if self.purse is None:
-                raise InvalidRequest("Reviews are not available on this board.")
-            moves = money.tip(caller, state.claimed_by, request.tip)
+            counts = {worker: {"rating_sum": request.rating, "rating_count": 1}}
             try:
-                self.tasks.add_review(state, review, self.purse.actions(task_id, moves, to_iso(now), counts))
-            except ReviewExists:
-                raise AlreadyReviewed("You reviewed this task already; a review is final.") from None
+                money_items = self.purse.actions(task_id, money.tip(caller, worker, request.tip), to_iso(now), counts)
+                self.tasks.save(
+                    state, after, events=events, also=[*review_puts(self.tasks.table, task_id, review), *money_items]
+                )
             except WriteConflict:
                 continue
-            worker = self.records(state.claimed_by)
-            return Reviewed(review=_review_view(task_id, review), worker=Reputation(**worker.shown()))
-        raise Conflict("Your balance is changing too fast; try again.")
+            return Reviewed(review=shown, worker=Reputation(**self.records(worker).shown()))
+        raise Conflict("This task is changing too fast; try again.")
 
     # ---- timers --------------------------------------------------------------------------------------------
 
@@ -392,11 +389,19 @@ class TaskBoard:
     # ---- mechanics -----------------------------------------------------------------------------------------
 
     def _record(
-        self, before: TaskState | None, after: TaskState, now: datetime, cause: str | None = None
+        self,
+        before: TaskState | None,
+        after: TaskState,
+        now: datetime,
+        cause: str | None = None,
+        found: Sequence[lifecycle.DomainEvent] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> tuple[TaskState, list[dict[str, Any]]]:
-        """The change's domain events as Standard Webhooks envelopes, numbered on from the task's last one, and
-        `after` carrying the new last number. The events are written in the change's own transaction."""
-        found = lifecycle.events_between(before, after, now, cause)
+        """The change's domain events (`found`, or those its status change implies) as Standard Webhooks
+        envelopes, numbered on from the task's last one, each with `data` added; and `after` carrying the new last
+        number. The events are written in the change's own transaction."""
+        if found is None:
+            found = lifecycle.events_between(before, after, now, cause)
         first = (before.event_seq if before else 0) + 1
         after = replace(after, event_seq=first + len(found) - 1)
         summary = self._view(StoredTask(after, TaskBody()), None, now).model_dump(mode="json", exclude=_BODIES)
@@ -405,7 +410,7 @@ class TaskBoard:
                 "id": f"evt_{uuid.uuid4().hex}",
                 "type": event.type,
                 "timestamp": to_iso(now),
-                "data": {"task": summary, "sequence": first + offset, "cause": event.cause},
+                "data": {"task": summary, "sequence": first + offset, "cause": event.cause, **(data or {})},
             }
             for offset, event in enumerate(found)
         ]
