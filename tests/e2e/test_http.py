@@ -15,8 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -395,139 +394,7 @@ def test_openapi_json_describes_every_template_path(live: Live) -> None:
         assert route.method.lower() in document["paths"][route.path], (route.method, route.path)
 
 
-# ---- (d) concurrency: every request is its own, and exactly one claimer wins ------------------------------------
-
-CLAIMERS = 16
-ROUNDS = 10  # each round is 16 simultaneous claims of a fresh task; 20 rounds cost ~50 s more of CI
-
-
-@pytest.fixture
-def tight_thread_switching() -> Iterator[None]:
-    """Switch threads every microsecond instead of every 5 ms while the test runs.
-
-    The server runs in this process, one thread per request; switching often makes its threads interleave in
-    the middle of a request the way truly parallel requests do, so a shared-state race shows up reliably
-    instead of once in a few hundred runs."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
-
-
-def _fire_together(calls: list[Callable[[], requests.Response]]) -> list[requests.Response | Exception]:
-    """Run every call at the same moment (a barrier releases them together); outcomes in call order.
-
-    A call that failed at the transport level (connection reset, timeout) gives its exception, so the test
-    can say how many of the requests the server never answered."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], requests.Response]) -> requests.Response | Exception:
-        barrier.wait(timeout=TIMEOUT)
-        try:
-            return call()
-        except requests.RequestException as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def _answered(outcomes: list[requests.Response | Exception]) -> list[requests.Response]:
-    failed = [repr(outcome)[:160] for outcome in outcomes if isinstance(outcome, Exception)]
-    assert not failed, f"{len(failed)} of {len(outcomes)} simultaneous requests got no HTTP answer: {failed}"
-    return [outcome for outcome in outcomes if isinstance(outcome, requests.Response)]
-
-
-def test_sixteen_simultaneous_connections_are_all_answered(live: Live) -> None:
-    """A burst of parallel clients is queued, not reset: the server must accept more than a handful at once."""
-    for _ in range(10):
-        outcomes = _fire_together(
-            [lambda: requests.post(f"{live.url}/keys", json={}, timeout=TIMEOUT) for _ in range(CLAIMERS)]
-        )
-        assert [response.status_code for response in _answered(outcomes)] == [201] * CLAIMERS
-
-
-def test_concurrent_requests_each_act_as_their_own_caller(live: Live, tight_thread_switching: None) -> None:
-    agents = [live.new_agent(f"concurrent-{n}") for n in range(4)]  # few enough not to fill the listen backlog
-    mixed_up = []
-    for round_number in range(20):
-
-        def poster(agent: Agent, n: int = round_number) -> Callable[[], requests.Response]:
-            title = f"{agent.id} round {n}"
-            return lambda: requests.post(
-                f"{live.url}/tasks", json={"title": title}, headers=auth(agent), timeout=CONCURRENT_TIMEOUT
-            )
-
-        responses = _answered(_fire_together([poster(agent) for agent in agents]))
-        for agent, response in zip(agents, responses, strict=True):
-            task = response.json()
-            if (
-                response.status_code != 201
-                or task["poster_id"] != agent.id
-                or task["title"] != f"{agent.id} round {round_number}"
-            ):
-                mixed_up.append(
-                    (round_number, agent.id, response.status_code, task.get("poster_id"), task.get("title"))
-                )
-    assert not mixed_up, f"{len(mixed_up)} of 80 requests acted as another caller or with another body: {mixed_up[:5]}"
-
-
-def test_concurrent_claims_of_one_task_have_exactly_one_winner(live: Live, tight_thread_switching: None) -> None:
-    """16 workers claim one task at the same instant, ten times over: one 200, fifteen 409, and the winner is
-    the account that holds the claim."""
-    poster = live.new_agent("poster")
-    workers = [live.new_agent(f"worker-{n}") for n in range(CLAIMERS)]
-    for round_number in range(ROUNDS):
-        task = post_task(live, poster, title=f"race {round_number}", tags=[unique_skill()])
-        claim_url = f"{live.url}/tasks/{task['id']}/claim"
-
-        def claimer(worker: Agent, url: str = claim_url) -> Callable[[], requests.Response]:
-            return lambda: requests.post(
-                url, json={"agent_id": worker.id}, headers=auth(worker), timeout=CONCURRENT_TIMEOUT
-            )
-
-        responses = _answered(_fire_together([claimer(worker) for worker in workers]))
-        statuses = sorted(response.status_code for response in responses)
-        assert statuses == [200] + [409] * (CLAIMERS - 1), (round_number, [r.text for r in responses])
-        for response in responses:
-            if response.status_code == 409:
-                assert_error(response, 409, "task_not_claimable")
-        (winner,) = [worker for worker, response in zip(workers, responses, strict=True) if response.status_code == 200]
-        won = responses[workers.index(winner)].json()
-        assert (won["claimed_by"], won["agent_id"], won["attempts"]) == (winner.id, winner.id, 1), (round_number, won)
-        stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=CONCURRENT_TIMEOUT).json()
-        assert (stored["status"], stored["claimed_by"], stored["attempts"]) == ("claimed", winner.id, 1), round_number
-
-
-def test_concurrent_claim_next_hands_out_each_task_once(live: Live, tight_thread_switching: None) -> None:
-    poster = live.new_agent("poster")
-    workers = [live.new_agent(f"worker-{n}") for n in range(CLAIMERS)]
-    skill = unique_skill()
-    posted = {post_task(live, poster, title=f"one of three {n}", tags=[skill])["id"] for n in range(3)}
-
-    def claimer(worker: Agent) -> Callable[[], requests.Response]:
-        return lambda: requests.post(
-            f"{live.url}/tasks/next/claim",
-            params={"skills": skill},
-            json={"agent_id": worker.id},
-            headers=auth(worker),
-            timeout=CONCURRENT_TIMEOUT,
-        )
-
-    responses = _answered(_fire_together([claimer(worker) for worker in workers]))
-    assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
-    got = [(worker, response.json()["task"]) for worker, response in zip(workers, responses, strict=True)]
-    winners = [(worker, task) for worker, task in got if task is not None]
-    assert len(winners) == 3, [task and task["id"] for _, task in got]
-    assert {task["id"] for _, task in winners} == posted
-    for worker, task in winners:
-        assert (task["status"], task["claimed_by"], task["agent_id"]) == ("claimed", worker.id, worker.id), task
-        stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=CONCURRENT_TIMEOUT).json()
-        assert stored["claimed_by"] == worker.id
-    empty = [response.json() for response in responses if response.json()["task"] is None]
-    assert empty == [{"task": None, "retry": True}] * (CLAIMERS - 3)
+# ---- (d) concurrency: in tests/e2e/test_concurrency_http.py, each test on a stack of its own -----------------
 
 
 # ---- (e) `make run` itself ---------------------------------------------------------------------------------
