@@ -9,7 +9,15 @@ STAGE ?= dev
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY ?= 0
 
-.PHONY: run test lint format openapi bench audit template-check build build-check deploy replay-webhooks clean
+# The runtime `sam build` builds for and `make deploy` deploys (template parameter PythonRuntime): the first of
+# python3.12, 3.13, 3.11 this machine runs, since SAM builds the layer with that very Python. Override it with
+# PYTHON_RUNTIME=python3.13; `sam build --use-container` needs no local Python where Docker runs.
+PYTHON_RUNTIME ?= $(shell for v in 3.12 3.13 3.11; do python$$v -c '' 2>/dev/null && { echo python$$v; exit; }; done; echo python3.12)
+# samconfig.toml's parameter overrides for $(STAGE), to which deploy adds PythonRuntime (a command-line
+# --parameter-overrides replaces the config file's instead of adding to it).
+STAGE_PARAMETERS = $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('samconfig.toml', 'rb'))['$(STAGE)']['deploy']['parameters']['parameter_overrides'])")
+
+.PHONY: run receiver test lint format openapi bench audit template-check build build-check deploy replay-webhooks clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +31,9 @@ $(SAM):
 
 run: $(STAMP)  ## the whole API on http://127.0.0.1:$${PORT:-3000}, on moto
 	$(BIN)/python -m local.server
+
+receiver: $(STAMP)  ## a webhook receiver on http://127.0.0.1:$${RECEIVER_PORT:-4000}/hooks that verifies and prints deliveries
+	$(BIN)/python -m local.receiver
 
 test: $(STAMP)  ## every test: unit, integration on moto, end-to-end over HTTP, template checks
 	$(BIN)/pytest
@@ -49,17 +60,17 @@ template-check: $(STAMP) $(SAM)  ## cfn-lint and sam validate --lint
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 
-build-check: $(SAM)  ## prove `sam build` works, with the runtime set to this machine's Python
-	bash scripts/build_check.sh $(SAM)
+build-check: $(SAM)  ## prove `sam build` of the template works here, for $(PYTHON_RUNTIME)
+	bash scripts/build_check.sh $(SAM) $(PYTHON_RUNTIME)
 
-build: $(SAM)
-	$(SAM) build
+build: $(SAM)  ## sam build for $(PYTHON_RUNTIME)
+	$(SAM) build --parameter-overrides PythonRuntime=$(PYTHON_RUNTIME)
 
-deploy: build  ## STAGE=dev|prod
-	$(SAM) deploy --config-env $(STAGE)
+deploy: build  ## STAGE=dev|prod; deploys the runtime it built for
+	$(SAM) deploy --config-env $(STAGE) --parameter-overrides $(STAGE_PARAMETERS) PythonRuntime=$(PYTHON_RUNTIME)
 
 replay-webhooks: $(STAMP)  ## STAGE=dev|prod: move the deployed stack's dead-lettered webhook deliveries back
 	$(BIN)/python -m scripts.replay_webhooks --stack agent-task-board-$(STAGE)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache .webhook-secrets

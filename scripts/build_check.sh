@@ -1,24 +1,22 @@
 #!/usr/bin/env bash
-# Proves that `sam build` turns template.yaml into deployable artifacts on this machine.
-# The template targets python3.12; the only Python here may be another version, so the check builds a copy
-# whose runtime (and the layer's build method) is set to the local Python. Nothing else is changed.
+# Proves that `sam build` turns template.yaml into deployable artifacts on this machine: the template itself,
+# unchanged, built for the runtime `make build` picks (PythonRuntime; the layer's BuildMethod follows it).
+# Usage: build_check.sh SAM PYTHON_RUNTIME
 set -euo pipefail
 sam=$(realpath "${1:-$(command -v sam)}")
+runtime=${2:?the Python runtime to build for, e.g. python3.12}
 export SAM_CLI_TELEMETRY=0
-here=$(cd "$(dirname "$0")/.." && pwd)
-local_python="python$(python3 -c 'import sys; print(f"{sys.version_info.major}.{sys.version_info.minor}")')"
+cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sed "s/BuildMethod: python3\.[0-9]*/BuildMethod: ${local_python}/" "$here/template.yaml" > "$work/template.yaml"
-ln -s "$here/functions" "$work/functions"
-ln -s "$here/layers" "$work/layers"
-cd "$work"
 "$sam" build --template-file template.yaml --build-dir "$work/build" \
-  --parameter-overrides "PythonRuntime=${local_python}" --no-cached >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-# Every function's handler must resolve to code in its build directory, and the layer must hold the package.
-python3 - "$work/build" <<'PY'
+  --parameter-overrides "PythonRuntime=${runtime}" --no-cached >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+# Every function's handler must resolve to code in its build directory, and the layer must hold the package,
+# its compiled parts built for the runtime and Lambda's arm64 (the SAM CLI's own Python has PyYAML).
+"$(dirname "$sam")/python" - "$work/build" "$runtime" <<'PY'
 import pathlib, sys, yaml
-build = pathlib.Path(sys.argv[1])
+build, runtime = pathlib.Path(sys.argv[1]), sys.argv[2]
+abi = "cpython-" + runtime.removeprefix("python").replace(".", "")
 class Loader(yaml.SafeLoader): pass
 Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
 template = yaml.load((build / "template.yaml").read_text(), Loader=Loader)
@@ -34,6 +32,8 @@ for name, resource in template["Resources"].items():
         for needed in ("taskboard/service.py", "aws_lambda_powertools", "pydantic", "jsonschema"):
             if not (content / needed).exists():
                 problems.append(f"{name}: layer lacks {needed}")
+        if not list(content.glob(f"pydantic_core/_pydantic_core.{abi}-aarch64-linux-gnu.so")):
+            problems.append(f"{name}: pydantic_core is not built for {runtime} on arm64")
 if problems:
     sys.exit("sam build output is incomplete:\n" + "\n".join(problems))
 print("sam build ok: every handler resolves to code and the layer holds its packages")
