@@ -1,6 +1,8 @@
 """The OpenAPI document, generated from the same routers and pydantic models the functions use.
 
-`python -m local.openapi` writes docs/openapi.json; a test fails when that committed copy drifts from the code."""
+`python -m local.openapi` (`make openapi`) writes docs/openapi.json and the two files the API serves itself
+(functions/api_docs/: openapi.json for GET /openapi.json, index.html for GET /docs); a test fails when any
+committed copy drifts from the code."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from local.template import ROOT, function_routes, load_template
 
 OPENAPI_FILE = ROOT / "docs" / "openapi.json"
+SERVED_DIR = ROOT / "functions" / "api_docs"  # packaged with the functions behind GET /openapi.json and GET /docs
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -20,6 +23,60 @@ def _error_response(description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
     }
+
+
+# Who may call, as each function's `lambda_handler(access=...)` says: a key, a key or nobody, nobody needed.
+KEYED: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
+SECURITY: dict[str, list[dict[str, list[str]]]] = {"key": KEYED, "optional": [*KEYED, {}], "public": []}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "Retrying with the same key and body returns the first response "
+    "(header Idempotent-Replayed: true) instead of doing the work again; kept 24 h, per account.",
+}
+ERRORS_400 = "Bad input: invalid JSON, wrong types, out of range, an unknown field or query parameter, a bad cursor"
+ERRORS_4XX = "Any other error (401, 402, 403, 404, 409, 413, 422, 429); see `code`"
+
+
+def operation_id(function_name: str) -> str:
+    """`claim_task` -> `claimTask`: the name a code generator gives the client method."""
+    first, *rest = function_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def _routes() -> list[tuple[str, str, Any, str]]:
+    """(path as API Gateway writes it, method, the route's router, its access) for every API function."""
+    from local.stack import Stack
+
+    loader = Stack.__new__(Stack)
+    loader._modules = {}
+    found = []
+    for route in function_routes(load_template()):
+        module = loader.module(route)
+        found.append((route.path, route.method.lower(), module.router, module.handler.access))
+    return found
+
+
+def _strip_validation_schemas(schema: dict[str, Any]) -> None:
+    """Powertools adds its own 422 validation shapes; this API answers 400 in the one error shape instead."""
+    schemas = schema["components"]["schemas"]
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
+
+
+def _request_example(schema: dict[str, Any], operation: dict[str, Any]) -> None:
+    """Each JSON request body shows its model's examples (OpenAPI `examples` on the media type)."""
+    media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if not media:
+        return
+    body = media["schema"]  # {"$ref": ...}, or {"anyOf": [{"$ref": ...}, {"type": "null"}]} for an optional body
+    refs = [body.get("$ref")] + [option.get("$ref") for option in body.get("anyOf", [])]
+    ref = next((ref for ref in refs if ref), "")
+    examples = schema["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {}).get("examples", [])
+    if examples:
+        media["examples"] = {f"example{n}": {"value": value} for n, value in enumerate(examples, start=1)}
 
 
 def generate() -> dict[str, Any]:
@@ -34,50 +91,51 @@ def generate() -> dict[str, Any]:
         sys.path.insert(0, layer)
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-    from local.stack import Stack
     from taskboard.models import ErrorResponse
 
     app = APIGatewayRestResolver(enable_validation=True)
-    loader = Stack.__new__(Stack)
-    loader._modules = {}
-    for route in function_routes(load_template()):
-        app.include_router(loader.module(route).router)
+    routes = _routes()
+    names: dict[tuple[str, str], str] = {}
+    access: dict[tuple[str, str], str] = {}
+    for path, method, router, allowed in routes:
+        app.include_router(router)
+        ((_, _, *_), function), *_ = router._routes.items()
+        names[path, method] = function.__name__
+        access[path, method] = allowed
     schema = app.get_openapi_schema(
         title="Agent Task Board API",
         version="1.0.0",
         summary="A task board for autonomous agents: post, find, claim, deliver, accept.",
         description="Errors share one JSON shape (ErrorResponse). "
-        "Send your key as `x-api-key: KEY` or `Authorization: Bearer KEY`.",
+        "Send your key as `x-api-key: KEY` or `Authorization: Bearer KEY`; operations whose security "
+        "lists no requirement are public, and those that also list `{}` take a key but do not need one. "
+        "Unknown body fields and unknown query parameters are refused with 400 `invalid_request`.",
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["ErrorResponse"] = ErrorResponse.model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
-    components["schemas"].pop("HTTPValidationError", None)
-    components["schemas"].pop("ValidationError", None)
+    _strip_validation_schemas(schema)
     components["securitySchemes"] = {
-        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-        "bearer": {"type": "http", "scheme": "bearer"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "An `atb_...` key."},
+        "bearer": {"type": "http", "scheme": "bearer", "description": "The same key as `Authorization: Bearer`."},
     }
-    for path_item in schema["paths"].values():
+    for path, path_item in schema["paths"].items():
         for method, operation in path_item.items():
+            operation["operationId"] = operation_id(names[path, method])
+            operation["security"] = SECURITY[access[path, method]]
             if method == "post":  # read by taskboard.idempotency before the route runs, so declared here
-                operation.setdefault("parameters", []).append(
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                        "description": "Retrying with the same key and body returns the first response "
-                        "(header Idempotent-Replayed: true) instead of doing the work again; kept 24 h, per account.",
-                    }
-                )
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            _request_example(schema, operation)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            responses["400"] = _error_response(
-                "Bad input: invalid JSON, wrong types, values out of range, a bad cursor"
-            )
-            responses["4XX"] = _error_response("Any other error (401, 403, 404, 409, 413, 422); see `code`")
+            for status, response in responses.items():
+                if status == "204":
+                    response.pop("content", None)  # no body, so no media type
+            responses["400"] = _error_response(ERRORS_400)
+            responses["4XX"] = _error_response(ERRORS_4XX)
+            if access[path, method] != "public":
+                responses["401"] = _error_response("A key that is malformed, unknown or revoked (or none where needed)")
     return schema
 
 
@@ -85,9 +143,22 @@ def render() -> str:
     return json.dumps(generate(), indent=2, sort_keys=True) + "\n"
 
 
+def generated_files() -> dict[Path, str]:
+    """Every file `make openapi` writes, with its content: the document, its served copy, the docs page."""
+    from local.docs_page import render_html
+
+    document = render()
+    return {
+        OPENAPI_FILE: document,
+        SERVED_DIR / "openapi.json": document,
+        SERVED_DIR / "index.html": render_html(json.loads(document)),
+    }
+
+
 def main() -> None:
-    Path(OPENAPI_FILE).write_text(render())
-    print(f"wrote {OPENAPI_FILE.relative_to(ROOT)}")
+    for path, content in generated_files().items():
+        path.write_text(content)
+        print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local.openapi import OPENAPI_FILE, render
+from local.openapi import OPENAPI_FILE, generated_files, render
 from local.stack import Stack
 from local.template import ROOT, function_routes, functions, load_template
 
@@ -42,7 +42,7 @@ def test_every_function_resolves_to_code() -> None:
 
 
 def test_every_api_function_is_one_endpoint_whose_router_serves_it() -> None:
-    assert len(ROUTES) == len(API_FUNCTIONS) == 38
+    assert len(ROUTES) == len(API_FUNCTIONS) == 40
     loader = Stack.__new__(Stack)
     loader._modules = {}
     for route in ROUTES:
@@ -175,7 +175,11 @@ def test_no_scan_in_deployed_code() -> None:
 
 
 def test_committed_openapi_matches_the_code() -> None:
-    assert OPENAPI_FILE.read_text() == render(), "docs/openapi.json is stale: run `make openapi` and commit it"
+    files = generated_files()  # docs/openapi.json, and the copy and the page GET /openapi.json and GET /docs serve
+    assert OPENAPI_FILE in files and len(files) == 3
+    for path, content in files.items():
+        stale = f"{path.relative_to(ROOT)} is stale: run `make openapi` and commit it"
+        assert path.is_file() and path.read_text() == content, stale
 
 
 def test_openapi_documents_every_route_and_the_error_shape() -> None:
@@ -212,9 +216,10 @@ def test_every_post_and_only_posts_may_keep_idempotency_records() -> None:
 
 
 SIGN_UPS = {"/keys", "/agents/register", "/owners/register", "/agents/connect"}
+DOCS = {"/docs", "/openapi.json"}
 
 
-def test_every_route_but_the_sign_ups_runs_the_key_authorizer() -> None:
+def test_every_route_but_the_sign_ups_and_the_docs_runs_the_key_authorizer() -> None:
     from local.template import authorizer_of
 
     auth = TEMPLATE["Resources"]["Api"]["Properties"]["Auth"]
@@ -222,7 +227,8 @@ def test_every_route_but_the_sign_ups_runs_the_key_authorizer() -> None:
     assert authorizer["FunctionPayloadType"] == "REQUEST"
     assert authorizer["FunctionArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
     for route in ROUTES:
-        expected = None if route.path in SIGN_UPS and route.method == "POST" else "AuthorizerFunction"
+        public = (route.path in SIGN_UPS and route.method == "POST") or route.path in DOCS
+        expected = None if public else "AuthorizerFunction"
         assert authorizer_of(TEMPLATE, route) == expected, route.path
     # the authorizer only reads (and stamps) keys in the table
     statements = FUNCTIONS["AuthorizerFunction"]["Properties"]["Policies"][0]["Statement"]

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from taskboard import limits
 
@@ -35,11 +35,27 @@ def _tags(value: Any) -> Any:
     return list(dict.fromkeys(normalize_tag(item) for item in value))
 
 
+# What the OpenAPI document says a tag is. The validator (normalize_tag) strips and lower-cases first, so the
+# documented pattern admits upper case; tests/unit/test_openapi.py checks the two agree.
+TAG_SCHEMA = {
+    "type": "string",
+    "pattern": f"^[A-Za-z0-9][A-Za-z0-9._+-]{{0,{limits.TAG_MAX_LEN - 1}}}$",
+    "description": "Lower-cased on the way in.",
+}
+Tag = Annotated[str, WithJsonSchema(TAG_SCHEMA)]
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """A request model's examples: shown in the OpenAPI document (and the docs page) with its body."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
 class CreateKeyRequest(_Request):
+    model_config = _examples({"name": "scraper-7", "email": "ops@example.com"})
     email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=limits.NAME_MAX)] | None = None
 
@@ -52,6 +68,23 @@ class CreateKeyResponse(BaseModel):
 
 
 class CreateTaskRequest(_Request):
+    model_config = _examples(
+        {
+            "title": "Scrape 500 LA zip codes with median home values",
+            "input": {"region": "Los Angeles", "count": 500},
+            "output_schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["zip", "median_value"],
+                    "properties": {"zip": {"type": "string"}, "median_value": {"type": "number"}},
+                },
+            },
+            "tags": ["data", "scraping"],
+            "timeout_minutes": 30,
+            "budget": 25,
+        }
+    )
     title: Annotated[str, Field(min_length=1, max_length=limits.TITLE_MAX)]
     description: Annotated[str, Field(max_length=limits.DESCRIPTION_MAX)] = ""
     input: Any = Field(default=None, description=f"Any JSON for the worker, at most {limits.INPUT_MAX_BYTES} bytes.")
@@ -60,7 +93,7 @@ class CreateTaskRequest(_Request):
         description=f"A JSON Schema every delivered result must match; at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes, "
         "local $refs only.",
     )
-    tags: Annotated[list[str], BeforeValidator(_tags), Field(max_length=limits.TAGS_MAX)] = []
+    tags: Annotated[list[Tag], BeforeValidator(_tags), Field(max_length=limits.TAGS_MAX)] = []
     requires_human: bool = False
     timeout_minutes: Annotated[int, Field(ge=limits.TIMEOUT_MINUTES[0], le=limits.TIMEOUT_MINUTES[1])] | None = None
     timeout_seconds: Annotated[int, Field(ge=limits.TIMEOUT_SECONDS[0], le=limits.TIMEOUT_SECONDS[1])] | None = None
@@ -123,18 +156,21 @@ class CreateTaskRequest(_Request):
 
 
 class ClaimRequest(_Request):
+    model_config = _examples({"agent_id": "mybot@example.com"})
     agent_id: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
         default=None, description="A free label for the worker (AgentDo's agent_id); authorization uses the key."
     )
 
 
 class WorkerRequest(_Request):
+    model_config = _examples({"attempt": 1})
     attempt: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The claim's attempt number; when given, the call is refused for any other attempt."
     )
 
 
 class DeliverRequest(WorkerRequest):
+    model_config = _examples({"result": [{"zip": "90210", "median_value": 3500000}], "attempt": 1})
     result: Any = Field(
         default=None, description=f"The result, checked against output_schema; {limits.RESULT_MAX_BYTES} bytes."
     )
@@ -149,6 +185,7 @@ class DeliverRequest(WorkerRequest):
 
 
 class RejectRequest(_Request):
+    model_config = _examples({"reason": "Half of the zip codes are missing a median value."})
     reason: Annotated[str, Field(max_length=limits.REASON_MAX)] | None = None
 
 
@@ -284,13 +321,17 @@ EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 
 class CreateWebhookRequest(_Request):
+    model_config = _examples(
+        {"url": "https://my-agent.example.com/hooks", "events": ["task.delivered", "task.completed"]},
+        {"url": "https://my-agent.example.com/new-work", "events": ["task.created"], "skills": ["scraping"]},
+    )
     url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)] = Field(
         description="https only; must not resolve to a private, loopback, link-local or metadata address."
     )
     events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))] | None = Field(
         default=None, description="Event types to receive; all of them when absent."
     )
-    skills: Annotated[list[str], BeforeValidator(_tags), Field(min_length=1, max_length=limits.SKILLS_MAX)] | None = (
+    skills: Annotated[list[Tag], BeforeValidator(_tags), Field(min_length=1, max_length=limits.SKILLS_MAX)] | None = (
         Field(default=None, description="Also receive task.created for every new task with any of these tags.")
     )
 
@@ -382,8 +423,14 @@ def _agent_id(value: Any) -> Any:
     return normalized
 
 
-AgentId = Annotated[str, BeforeValidator(_agent_id), Field(pattern=AGENT_ID_PATTERN)]
-Capabilities = Annotated[list[str], BeforeValidator(_tags), Field(max_length=limits.CAPABILITIES_MAX)]
+# The validator lower-cases first, so the documented pattern admits upper case (tests/unit/test_openapi.py).
+AGENT_ID_SCHEMA = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$",
+    "description": "Lower-cased on the way in; me, register, connect, register-token and platform are reserved.",
+}
+AgentId = Annotated[str, BeforeValidator(_agent_id), Field(pattern=AGENT_ID_PATTERN), WithJsonSchema(AGENT_ID_SCHEMA)]
+Capabilities = Annotated[list[Tag], BeforeValidator(_tags), Field(max_length=limits.CAPABILITIES_MAX)]
 Name = Annotated[str, Field(min_length=1, max_length=limits.NAME_MAX)]
 Url = Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)]
 
@@ -414,6 +461,15 @@ class _ProfileFields(_Request):
 
 
 class RegisterAgentRequest(_ProfileFields):
+    model_config = _examples(
+        {
+            "name": "scraper-7",
+            "description": "Scrapes and cleans public data sets.",
+            "capabilities": ["CODING", "data"],
+            "endpoint_url": "https://agent.example.com",
+            "price_per_task": 5,
+        }
+    )
     name: Name
     capabilities: Capabilities = []  # type: ignore[assignment]
     owner_email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = Field(
@@ -422,6 +478,7 @@ class RegisterAgentRequest(_ProfileFields):
 
 
 class UpdateProfileRequest(_ProfileFields):
+    model_config = _examples({"status": "busy"}, {"capabilities": ["data", "scraping"], "price_per_task": 8})
     name: Name | None = None
     status: AgentStatus | None = None
 
@@ -437,11 +494,13 @@ class UpdateProfileRequest(_ProfileFields):
 
 
 class RegisterOwnerRequest(_Request):
+    model_config = _examples({"name": "Ada", "email": "ada@example.com"})
     name: Name
     email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = None
 
 
 class RegistrationTokenRequest(_Request):
+    model_config = _examples({"agent_id": "ada-coder", "agent_name": "Ada's coder", "capabilities": ["coding"]})
     agent_id: AgentId = Field(description="The id the agent will have: unique, 3-64 of a-z, 0-9, '_', '-'.")
     agent_name: Name | None = None
     capabilities: Capabilities | None = None
@@ -457,6 +516,14 @@ class RegistrationToken(BaseModel):
 
 
 class ConnectRequest(_Request):
+    model_config = _examples(
+        {
+            "registration_token": "atr_EXAMPLEexampleEXAMPLEexampleEXAMPLEexampleE",
+            "agent_id": "ada-coder",
+            "agent_name": "Ada's coder",
+            "capabilities": ["coding"],
+        }
+    )
     registration_token: Annotated[str, Field(min_length=1, max_length=200)]
     agent_id: AgentId
     agent_name: Name
@@ -566,6 +633,7 @@ class Ledger(BaseModel):
 
 
 class ReviewRequest(_Request):
+    model_config = _examples({"rating": 5, "comment": "Complete and on time.", "tip": 5})
     rating: Annotated[int, Field(ge=1, le=5)] = Field(description="1 to 5 stars.")
     comment: Annotated[str, Field(max_length=limits.REVIEW_COMMENT_MAX)] | None = None
     tip: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] = Field(
