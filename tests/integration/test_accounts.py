@@ -206,6 +206,27 @@ def test_registration_refuses_bad_input(api: Api, body: dict[str, Any]) -> None:
 def test_profile_urls_must_be_safe(api: Api) -> None:
     response = api.post("/agents/register", {"name": "x", "webhook_url": "https://169.254.169.254/latest"})
     assert response.status == 400 and error_code(response) == "unsafe_url"
+    response = api.post("/agents/register", {"name": "x", "endpoint_url": "https://ops:secret@agent.example.com"})
+    assert response.status == 400 and error_code(response) == "unsafe_url"
+
+
+def test_profile_urls_are_checked_for_form_but_not_looked_up_in_dns(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def no_dns(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a profile's contact URL was resolved")
+
+    # Given a contact URL whose host does not resolve (the README's own example)
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    body = {"name": "scraper-7", "endpoint_url": "https://agent.example.com", "webhook_url": "https://hooks.example"}
+    # When an agent registers with it, and later changes it
+    registered = api.post("/agents/register", body)
+    # Then it is accepted and shown as given, with no DNS lookup
+    assert registered.status == 201, registered.body
+    assert registered.json()["account"]["endpoint_url"] == "https://agent.example.com"
+    key = registered.json()["key"]
+    updated = api.call("PATCH", "/agents/me", json_body={"endpoint_url": "https://other.example.net/agent"}, key=key)
+    assert updated.status == 200 and updated.json()["endpoint_url"] == "https://other.example.net/agent"
 
 
 def test_closed_registration_admits_agents_only_through_owners() -> None:

@@ -6,7 +6,16 @@ from typing import Any
 
 import pytest
 
-from taskboard.aws import TableAccess
+from taskboard.aws import (
+    BATCH_GET_SECONDS,
+    CONNECT_TIMEOUT,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT,
+    TableAccess,
+    client_config,
+    worst_case_call_seconds,
+)
+from taskboard.errors import Unavailable
 
 
 class FakeDynamoDB:
@@ -57,3 +66,33 @@ def test_more_than_100_keys_go_in_requests_of_at_most_100() -> None:
     assert len(found) == 250
     assert [len(request["Keys"]) for request in db.requests] == [100, 100, 50]
     assert list(TableAccess("T", db).batch_get([])) == []
+
+
+def test_keys_left_unprocessed_for_too_long_give_up_with_a_503_instead_of_looping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given DynamoDB that keeps one key unprocessed forever, and a clock that moves with every pause
+    now = [0.0]
+    monkeypatch.setattr("taskboard.aws.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("taskboard.aws.time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    db = FakeDynamoDB({"a": {"pk": {"S": "a"}}, "b": {"pk": {"S": "b"}}}, stingy=10_000)
+
+    # When the items are read
+    with pytest.raises(Unavailable) as refused:
+        list(TableAccess("T", db).batch_get(keys("a", "b")))
+
+    # Then it stops within its time budget, after a handful of requests, with an error the API answers 503
+    assert now[0] <= BATCH_GET_SECONDS and len(db.requests) < 10
+    assert refused.value.status == 503 and refused.value.code == "unavailable"
+
+
+def test_no_aws_call_can_outlive_the_function_that_makes_it() -> None:
+    from local.template import functions, load_template
+
+    # botocore's own defaults (60 s connect, 60 s read, 10 attempts) are replaced by ours ...
+    config = client_config()
+    assert (config.connect_timeout, config.read_timeout) == (CONNECT_TIMEOUT, READ_TIMEOUT)
+    assert config.retries == {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}
+    # ... which, all attempts timing out, still end before the shortest function timeout of the template
+    shortest = min(spec.timeout for spec in functions(load_template()).values())
+    assert worst_case_call_seconds() < shortest

@@ -20,7 +20,7 @@ import pytest
 
 from taskboard.errors import InvalidRequest
 from taskboard.limits import URL_MAX
-from taskboard.outbound import Answer, Target, UnsafeUrl, check_url, parse_retry_after, post
+from taskboard.outbound import Answer, Target, UnsafeUrl, check_url, check_url_form, parse_retry_after, post
 
 # ---- check_url ----
 
@@ -77,6 +77,49 @@ def refusal(url: Any, **options: Any) -> str:
 
 def literal_url(address: str, scheme: str = "https") -> str:
     return f"{scheme}://[{address}]/hook" if ":" in address else f"{scheme}://{address}/hook"
+
+
+# ---- check_url_form: contact URLs that are shown, never called ----
+
+
+def form_refusal(url: Any, **options: Any) -> str:
+    with pytest.raises(UnsafeUrl) as caught:
+        check_url_form(url, **options)
+    return caught.value.message
+
+
+def test_a_contact_url_is_not_resolved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)  # any DNS lookup fails the test
+    check_url_form("https://agent.example.com")  # does not resolve anywhere: fine, nobody connects to it
+    check_url_form("https://93.184.216.34:8443/agent")
+
+
+@pytest.mark.parametrize("address", UNSAFE)
+def test_a_contact_url_with_an_unsafe_literal_address_is_refused(address: str) -> None:
+    assert address in form_refusal(literal_url(address))
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://agent.example.com", "must use https"),
+        ("https://user:pw@agent.example.com", "user name or password"),
+        ("https://localhost:3000/", "loopback name"),
+        ("https://api.localhost/", "loopback name"),
+        ("https://2130706433/", "unusual IPv4 spelling"),
+        ("https://bad_host!/", "not a valid host name"),
+        ("ftp://agent.example.com", "must use https"),
+        ("https://agent.example.com/\nx", "whitespace"),
+    ],
+)
+def test_a_contact_url_of_the_wrong_form_is_refused(url: str, reason: str) -> None:
+    assert reason in form_refusal(url)
+
+
+def test_the_local_stack_admits_loopback_contact_urls_only() -> None:
+    check_url_form("http://127.0.0.1:8123/", allow_loopback=True)
+    check_url_form("http://localhost:8123/", allow_loopback=True)
+    assert "loopback" in form_refusal("http://agent.example.com/", allow_loopback=True)
 
 
 def test_unsafe_url_is_a_400_invalid_request_with_its_own_code() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from taskboard.ratelimit import Limit, judge
 
@@ -45,3 +47,23 @@ def test_retry_after_is_long_enough_and_not_much_longer(previous: int, current: 
 
     assert allowed_after(wait)  # a client that waits Retry-After gets through
     assert wait == 1 or not allowed_after(wait - 1.5)  # and would not have much sooner
+
+
+@given(
+    limit=st.integers(min_value=1, max_value=200),
+    previous=st.integers(min_value=0, max_value=400),
+    current=st.integers(min_value=1, max_value=400),
+    elapsed=st.floats(min_value=0, max_value=59.999),
+)
+def test_reset_and_retry_after_agree_whenever_nothing_is_left(
+    limit: int, previous: int, current: int, elapsed: float
+) -> None:
+    verdict = judge(Limit("api", limit, 60), previous, current, elapsed)
+    headers = verdict.headers()
+    if not verdict.allowed:
+        # one answer, one time to come back: the two headers never disagree
+        assert headers["Retry-After"] == headers["X-RateLimit-Reset"]
+    if verdict.remaining == 0:
+        assert headers["X-RateLimit-Reset"] == str(verdict.retry_after)
+    else:
+        assert "Retry-After" not in headers and 1 <= int(headers["X-RateLimit-Reset"]) <= 60

@@ -143,6 +143,12 @@ class ResultInvalid(BoardError):
     status, code = 422, "result_invalid"
 
 
+class Unavailable(BoardError):
+    """A dependency kept refusing within the time a request has (DynamoDB throttling): retry shortly."""
+
+    status, code = 503, "unavailable"
+
+
 class TimerFiredEarly(Exception):
     """A timer woke before its deadline (Step Functions waits in whole seconds). Not an API error: the state
     machine's Retry on this exact name (the Lambda error type) tries again a moment later."""

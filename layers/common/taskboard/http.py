@@ -5,6 +5,7 @@ and the local stack include the same routers, so all three see one definition of
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, cast
@@ -18,7 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from taskboard import idempotency, limits
 from taskboard.auth import Caller
-from taskboard.errors import BoardError, TooManyRequests, Unauthorized
+from taskboard.errors import BoardError, InvalidRequest, TooManyRequests, Unauthorized
 from taskboard.limits import BODY_MAX_BYTES
 from taskboard.ratelimit import Limit, Verdict
 from taskboard.runtime import accounts, board, logger, metrics, rate_limiter, tracer, webhooks
@@ -93,7 +94,7 @@ def make_app(router: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(NotFoundError)
     def _no_route(_: NotFoundError) -> Response:
-        return error_response(404, "not_found", "No such endpoint.", _request_id(app))
+        return error_response(404, "not_found", "No such endpoint (the API reference is at /docs).", _request_id(app))
 
     @app.exception_handler(Exception)
     def _unexpected(_: Exception) -> Response:
@@ -165,6 +166,27 @@ def _rate_limit(event: dict[str, Any], caller: Caller | None, kind: RateLimited)
         return None
 
 
+def _query_parameters(app: APIGatewayRestResolver) -> frozenset[str]:
+    """The query parameters the app's routes declare (one route per function)."""
+    routes = [*app._static_routes, *app._dynamic_routes]
+    return frozenset(str(param.alias) for route in routes for param in route.dependant.query_params)
+
+
+def _refuse_unknown_query(event: dict[str, Any], known: frozenset[str]) -> None:
+    """An unknown query parameter is refused, as an unknown body field is: a misspelt filter (`minReward`) or an
+    offset pager would otherwise be served as if it had not been sent."""
+    sent = {**(event.get("multiValueQueryStringParameters") or {}), **(event.get("queryStringParameters") or {})}
+    unknown = sorted(name for name in sent if name not in known)
+    if not unknown:
+        return
+    takes = f"this endpoint takes {', '.join(sorted(known))}" if known else "this endpoint takes none"
+    details = [
+        {"location": f"query.{name}", "message": f"Unknown query parameter ({takes}).", "type": "extra_forbidden"}
+        for name in unknown
+    ]
+    raise InvalidRequest(f"Invalid request: unknown query parameter {', '.join(unknown)} ({takes}).", details=details)
+
+
 def _error(event: dict[str, Any], error: BoardError) -> dict[str, Any]:
     request_id = (event.get("requestContext") or {}).get("requestId")
     body = {"error": error.message, "code": error.code, "request_id": request_id, **error.extra}
@@ -178,6 +200,7 @@ def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = 
     `limit` names the counter the request is charged to: "api" and "poll" per key (per source IP without
     one) and minute, "signup" per source IP and hour."""
     app = make_app(router)
+    known_query = functools.cache(lambda: _query_parameters(app))  # worked out on the first request, not at import
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
@@ -195,6 +218,7 @@ def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = 
                     f"Rate limit of {verdict.limit} requests reached; retry in {verdict.retry_after} s.",
                     retry_after=verdict.retry_after,
                 )
+            _refuse_unknown_query(event, known_query())
             app.append_context(caller=caller.account_id if caller else None, principal=caller)
             response = idempotency.once(
                 event,
@@ -210,6 +234,7 @@ def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = 
         return response
 
     handler.app = app  # type: ignore[attr-defined]
+    handler.access = access  # type: ignore[attr-defined]  # read by the OpenAPI generator (security requirements)
     return handler
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from taskboard.errors import UnsafeUrl
 from taskboard.limits import URL_MAX
@@ -84,6 +84,32 @@ def check_url(url: str, *, allow_loopback: bool = False, resolver: Resolver | No
 
     `allow_loopback` is for the local development stack only: it admits loopback addresses and plain http to
     them (http://127.0.0.1:PORT/...). Everything else must be https to public addresses."""
+    parts, scheme, host, port, literal = _checked_form(url, allow_loopback)
+    if literal is not None:  # nothing to resolve: the address is the host
+        addresses = [str(literal)]
+    else:
+        addresses = _resolve(host, port, resolver or system_resolver)
+        for address in addresses:
+            _refuse_if_unsafe(address, f"The URL's host {host} resolves to {address},", allow_loopback)
+    if scheme == "http" and not all(_is_loopback(ipaddress.ip_address(a)) for a in addresses):
+        raise UnsafeUrl("The URL must use https; plain http is only allowed to loopback addresses.")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")  # the fragment is never sent
+    return Target(url=url, scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
+
+
+def check_url_form(url: str, *, allow_loopback: bool = False) -> None:
+    """The checks of `check_url` that need no DNS: for URLs the board only shows (a profile's contact URLs) and
+    never connects to. https, no credentials, a valid host name or a public literal address. Whoever connects
+    to such a URL later checks it in full then (the SSRF check belongs where the connection is made)."""
+    _, scheme, host, _, literal = _checked_form(url, allow_loopback)
+    if literal is None and (host == "localhost" or host.endswith(".localhost")) and not allow_loopback:
+        raise UnsafeUrl(f"The URL's host {host} is a loopback name.")
+    if scheme == "http" and not (host == "localhost" or (literal is not None and _is_loopback(literal))):
+        raise UnsafeUrl("The URL must use https; plain http is only allowed to loopback addresses.")
+
+
+def _checked_form(url: str, allow_loopback: bool) -> tuple[SplitResult, str, str, int, IPAddress | None]:
+    """(parts, scheme, host, port, the host's address if it is a literal one), or UnsafeUrl."""
     if not isinstance(url, str):
         raise UnsafeUrl("The URL must be a string.")
     if len(url) > URL_MAX:
@@ -117,19 +143,11 @@ def check_url(url: str, *, allow_loopback: bool = False, resolver: Resolver | No
     elif not 1 <= port <= 65_535:
         raise UnsafeUrl("The URL's port must be a number from 1 to 65535.")
     literal = _literal_address(host)
-    if literal is not None:  # nothing to resolve: the address is the host
-        addresses = [str(literal)]
-        _refuse_if_unsafe(addresses[0], f"The URL's host {host} is", allow_loopback)
-    else:
-        if not _HOSTNAME.fullmatch(host) or len(host) > 253:
-            raise UnsafeUrl(f"The URL's host {host} is not a valid host name.")
-        addresses = _resolve(host, port, resolver or system_resolver)
-        for address in addresses:
-            _refuse_if_unsafe(address, f"The URL's host {host} resolves to {address},", allow_loopback)
-    if scheme == "http" and not all(_is_loopback(ipaddress.ip_address(a)) for a in addresses):
-        raise UnsafeUrl("The URL must use https; plain http is only allowed to loopback addresses.")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")  # the fragment is never sent
-    return Target(url=url, scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
+    if literal is not None:
+        _refuse_if_unsafe(str(literal), f"The URL's host {host} is", allow_loopback)
+    elif not _HOSTNAME.fullmatch(host) or len(host) > 253:
+        raise UnsafeUrl(f"The URL's host {host} is not a valid host name.")
+    return parts, scheme, host, port, literal
 
 
 def _literal_address(host: str) -> IPAddress | None:

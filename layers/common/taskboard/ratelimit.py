@@ -33,10 +33,11 @@ class Verdict:
     allowed: bool
     limit: int
     remaining: int
-    reset_seconds: int  # until the current window ends
-    retry_after: int  # only meaningful when refused
+    reset_seconds: int  # until a request is allowed again when none remains; else until the current window ends
+    retry_after: int  # until the next request would be allowed; only sent when refused
 
     def headers(self) -> dict[str, str]:
+        """X-RateLimit-* always; Retry-After when refused, and then X-RateLimit-Reset says the same."""
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
@@ -53,7 +54,6 @@ def judge(limit: Limit, previous: int, current: int, elapsed: float) -> Verdict:
     ahead = 1 - elapsed / window
     estimate = previous * ahead + current
     allowed = estimate <= limit.limit
-    reset = max(1, math.ceil(window - elapsed))
     if current + 1 > limit.limit:
         # even with the previous window gone, this window is full: wait into the next one until its share of
         # this window's count leaves room for one more request
@@ -63,12 +63,12 @@ def judge(limit: Limit, previous: int, current: int, elapsed: float) -> Verdict:
         wait = (1 - (limit.limit - current - 1) / previous) * window - elapsed
     else:
         wait = 1
+    remaining = max(0, math.floor(limit.limit - estimate))
+    retry_after = max(1, math.ceil(wait))
+    # With requests left, the limit "resets" as the window ends; with none left, when the next one may go.
+    reset = retry_after if remaining == 0 else max(1, math.ceil(window - elapsed))
     return Verdict(
-        allowed=allowed,
-        limit=limit.limit,
-        remaining=max(0, math.floor(limit.limit - estimate)),
-        reset_seconds=reset,
-        retry_after=max(1, math.ceil(wait)),
+        allowed=allowed, limit=limit.limit, remaining=remaining, reset_seconds=reset, retry_after=retry_after
     )
 
 

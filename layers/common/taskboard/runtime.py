@@ -91,7 +91,8 @@ def accounts() -> Accounts:
         AccountRepository(settings.table_name),
         open_registration=settings.open_registration,
         signup_grant=settings.signup_grant,
-        check_url=lambda url: outbound.check_url(url, allow_loopback=settings.allow_loopback_webhooks),
+        # contact URLs are shown, never called: checked for form, not resolved (no DNS at registration)
+        check_url=lambda url: outbound.check_url_form(url, allow_loopback=settings.allow_loopback_webhooks),
     )
 
 
