@@ -1,8 +1,8 @@
 """`make run`: the API on http://127.0.0.1:3000 (PORT overrides), every route of template.yaml, on moto.
 
 No AWS account and no Docker: the handlers run in this process, each request as the proxy event API Gateway
-would send. GET /openapi.json serves the API description; GET /_local/audit is `make audit` for this stack
-(the tables live in this process, so the audit runs here)."""
+would send. GET /docs (the API reference) and GET /openapi.json are routes of the template like the others;
+GET /_local/audit is `make audit` for this stack (the tables live in this process, so the audit runs here)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from local.stack import Stack
 
 
-def make_handler(stack: Stack, openapi: str) -> type[BaseHTTPRequestHandler]:
+def make_handler(stack: Stack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "AgentTaskBoardLocal/1.0"
@@ -26,9 +26,6 @@ def make_handler(stack: Stack, openapi: str) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
-            if self.command == "GET" and url.path == "/openapi.json":
-                self._send(200, {"Content-Type": "application/json"}, openapi)
-                return
             if self.command == "GET" and url.path == "/_local/audit":  # `make audit`: the table lives in here
                 self._send(200, {"Content-Type": "application/json"}, _audit(stack))
                 return
@@ -79,10 +76,8 @@ class LocalServer:
     """The HTTP server around a started Stack; `serve_in_thread` is what the end-to-end tests use."""
 
     def __init__(self, stack: Stack, host: str = "127.0.0.1", port: int = 3000) -> None:
-        from local.openapi import render
-
         self.stack = stack
-        self.httpd = _Server((host, port), make_handler(stack, render()))
+        self.httpd = _Server((host, port), make_handler(stack))
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
 
     def serve_in_thread(self) -> threading.Thread:
@@ -107,22 +102,47 @@ SETTABLE = (
 )
 
 
+# `make run` serves one person on one machine: every agent and every sign-up comes from 127.0.0.1, and the
+# deployed limits (60 requests a minute, 5 sign-ups an hour per address) would be used up by the README alone.
+ONE_MACHINE_LIMITS = {
+    "RATE_LIMIT_PER_MINUTE": "600",
+    "POLL_RATE_LIMIT_PER_MINUTE": "1200",
+    "SIGNUP_LIMIT_PER_HOUR": "100",
+}
+
+
+def local_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The settings `make run` starts the stack with: the one-machine limits (unless DEPLOYED_LIMITS=1 asks for
+    the template's defaults), then whatever SETTABLE variable the caller set."""
+    chosen = {} if environ.get("DEPLOYED_LIMITS") == "1" else dict(ONE_MACHINE_LIMITS)
+    return chosen | {name: environ[name] for name in SETTABLE if name in environ}
+
+
+def banner(stack: Stack, url: str, deployed_limits: bool) -> str:
+    routes = "\n".join(f"  {r.method:6} {r.path}" for r in sorted(stack.routes, key=lambda r: (r.path, r.method)))
+    limits = (
+        "the deployed defaults (DEPLOYED_LIMITS=1)"
+        if deployed_limits
+        else "for one machine; DEPLOYED_LIMITS=1 make run for the deployed defaults"
+    )
+    settings = "".join(f"  {name}={os.environ[name]}\n" for name in SETTABLE)
+    return (
+        f"Agent Task Board (local, on moto) at {url}\n{routes}\n\n"
+        f"API reference: {url}/docs\n\n"
+        f"Settings (rate limits {limits}):\n{settings}\n"
+        f'Try:\n  curl -s -X POST {url}/keys -d \'{{"name": "me"}}\'\n'
+        "Ctrl-C stops it."
+    )
+
+
 def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
-    with Stack(environment={name: os.environ[name] for name in SETTABLE if name in os.environ}) as stack:
+    with Stack(environment=local_environment(dict(os.environ))) as stack:
         server = LocalServer(stack, os.environ.get("HOST", "127.0.0.1"), port)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         # Ctrl-C stops it even when started from a script that left SIGINT ignored (background jobs do).
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        routes = "\n".join(f"  {r.method:6} {r.path}" for r in sorted(stack.routes, key=lambda r: (r.path, r.method)))
-        print(
-            f"Agent Task Board (local, on moto) at {server.url}\n{routes}\n  GET    /openapi.json\n\n"
-            + "".join(f"{name}={os.environ[name]}\n" for name in SETTABLE)
-            + "\n"
-            f"Try:\n  curl -s -X POST {server.url}/keys -H 'Content-Type: application/json' -d '{{}}'\n"
-            "Ctrl-C stops it.",
-            flush=True,
-        )
+        print(banner(stack, server.url, os.environ.get("DEPLOYED_LIMITS") == "1"), flush=True)
         try:
             server.httpd.serve_forever()
         except KeyboardInterrupt:
