@@ -309,22 +309,9 @@ class Stack:
         if authorizer_id is None:
             return None
         spec = self.functions[authorizer_id]
-        method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/{STAGE}/{route.method}{route.path}"
-        request = {"type": "REQUEST", "methodArn": method_arn} | {
-            name: event[name]
-            for name in (
-                "resource",
-                "path",
-                "httpMethod",
-                "headers",
-                "multiValueHeaders",
-                "queryStringParameters",
-                "multiValueQueryStringParameters",
-                "pathParameters",
-                "stageVariables",
-                "requestContext",
-            )
-        }
+        # API Gateway names the request's own path in the method ARN, not the route's {parameters}
+        method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/{STAGE}/{route.method}{event['path']}"
+        request = authorizer_request(event, method_arn)
         request_id = event["requestContext"]["requestId"]
         try:
             policy = self.module(spec).handler(request, LambdaContext(spec))
@@ -342,6 +329,28 @@ class Stack:
         context = {name: str(value) for name, value in (policy.get("context") or {}).items()}
         event["requestContext"]["authorizer"] = {"principalId": policy["principalId"], **context}
         return None
+
+
+# What API Gateway passes a REQUEST authorizer of the proxy event it is about to send (payload format 1.0).
+AUTHORIZER_REQUEST_FIELDS = (
+    "resource",
+    "path",
+    "httpMethod",
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+    "stageVariables",
+    "requestContext",
+)
+
+
+def authorizer_request(event: dict[str, Any], method_arn: str) -> dict[str, Any]:
+    """The REQUEST authorizer's input for a proxy event, before the authorizer has put anything in it."""
+    request = {"type": "REQUEST", "methodArn": method_arn} | {name: event[name] for name in AUTHORIZER_REQUEST_FIELDS}
+    request["requestContext"] = {k: v for k, v in event["requestContext"].items() if k != "authorizer"}
+    return request
 
 
 def build_event(

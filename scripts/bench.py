@@ -355,6 +355,8 @@ def endpoint_scenarios(api: Client) -> dict[tuple[str, str], tuple[str, Callable
             lambda: Request("POST", "/agents/register-token", owner().key, {"agent_id": f"a-{uuid.uuid4().hex}"}),
         ),
         ("POST", "/agents/connect"): ("fresh token", lambda: Request("POST", "/agents/connect", body=token())),
+        ("GET", "/docs"): ("the reference page", lambda: Request("GET", "/docs")),
+        ("GET", "/openapi.json"): ("the document", lambda: Request("GET", "/openapi.json")),
         ("GET", "/agents"): ("capability=coding", lambda: Request("GET", "/agents", query="capability=coding")),
         ("GET", "/agents/{agent_id}"): ("", lambda: Request("GET", f"/agents/{poster.id}")),
         ("GET", "/agents/me"): ("", lambda: Request("GET", "/agents/me", poster.key)),
@@ -550,7 +552,10 @@ def heaviest_packages(importtime: str, top: int = 4) -> list[tuple[str, float]]:
 
 def bench_cold_starts() -> None:
     section("2. Cold start per function (fresh interpreter: import the handler module)")
-    functions = {route.logical_id: route.code_uri / "app.py" for route in function_routes(load_template())}
+    functions = {
+        route.logical_id: route.code_uri / f"{route.handler.rsplit('.', 1)[0]}.py"
+        for route in function_routes(load_template())
+    }
     imports: dict[str, list[float]] = {name: [] for name in functions}
     client_ms: list[float] = []
     for run in range(COLD_RUNS):  # round robin, so a noisy moment spreads over all functions

@@ -218,9 +218,14 @@ def check_success(
     api: Api, route: str, caller: str, agent: Agent | None, response: ProxyResponse, task: dict[str, Any], poster: Agent
 ) -> None:
     """What a call that was allowed must have done."""
+    if route == "GET /docs":  # the page, the same for everyone
+        assert response.headers["Content-Type"].startswith("text/html") and "claimTask" in response.body
+        return
     body = response.json()
     sees_result = caller in (POSTER, WORKER, OWNER)
-    if route == "POST /keys":
+    if route == "GET /openapi.json":
+        assert body["openapi"].startswith("3.1") and "/tasks/{task_id}/claim" in body["paths"]
+    elif route == "POST /keys":
         assert body["key"].startswith("atb_") and body["id"]
     elif route in ("POST /agents/register", "POST /owners/register", "POST /agents/connect"):
         assert body["key"].startswith("atb_") and body["account"]["id"]

@@ -42,7 +42,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from local.services import matches
-from local.stack import Stack
+from local.stack import AUTHORIZER_REQUEST_FIELDS, Stack, authorizer_request
 from local.template import ROOT, authorizer_of, function_routes, functions, load_template, resources
 from taskboard.auth import hash_key
 from taskboard.timers import Timer, TimerKind
@@ -187,26 +187,12 @@ def method_arn(event: dict[str, Any]) -> str:
     )
 
 
-REQUEST_FIELDS = (
-    "resource",
-    "path",
-    "httpMethod",
-    "headers",
-    "multiValueHeaders",
-    "queryStringParameters",
-    "multiValueQueryStringParameters",
-    "pathParameters",
-    "stageVariables",
-    "requestContext",
-)
-PROXY_FIELDS = {*REQUEST_FIELDS, "body", "isBase64Encoded"}
+PROXY_FIELDS = {*AUTHORIZER_REQUEST_FIELDS, "body", "isBase64Encoded"}
 
 
 def request_for(event: dict[str, Any]) -> dict[str, Any]:
     """What API Gateway gives the REQUEST authorizer for the request of an API event (before it has run)."""
-    request = {"type": "REQUEST", "methodArn": method_arn(event)} | {name: event[name] for name in REQUEST_FIELDS}
-    request["requestContext"] = {k: v for k, v in event["requestContext"].items() if k != "authorizer"}
-    return request
+    return authorizer_request(event, method_arn(event))
 
 
 # ---- answers ---------------------------------------------------------------------------------------------------
@@ -819,7 +805,7 @@ def check_api_event(sample: Sample, event: dict[str, Any]) -> None:
 
 
 def check_authorizer_input(sample: Sample, event: dict[str, Any]) -> None:
-    assert set(event) == {"type", "methodArn", *REQUEST_FIELDS} and event["type"] == "REQUEST"
+    assert set(event) == {"type", "methodArn", *AUTHORIZER_REQUEST_FIELDS} and event["type"] == "REQUEST"
     assert event["methodArn"] == method_arn(event)
     assert "authorizer" not in event["requestContext"]
     route = next(r for r in ROUTES.values() if (r.method, r.path) == (event["httpMethod"], event["resource"]))
