@@ -34,6 +34,8 @@ for name, resource in template["Resources"].items():
                 problems.append(f"{name}: layer lacks {needed}")
         if not list(content.glob(f"pydantic_core/_pydantic_core.{abi}-aarch64-linux-gnu.so")):
             problems.append(f"{name}: pydantic_core is not built for {runtime} on arm64")
+        if not list(content.glob(f"**/_re2.{abi}-aarch64-linux-gnu.so")):  # 1.1 at the top, newer under re2/
+            problems.append(f"{name}: google-re2 is not built for {runtime} on arm64")
 if problems:
     sys.exit("sam build output is incomplete:\n" + "\n".join(problems))
 print("sam build ok: every handler resolves to code and the layer holds its packages")

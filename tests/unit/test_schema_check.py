@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 
-from taskboard.errors import InvalidOutputSchema
-from taskboard.schema_check import check_output_schema, result_errors
+from taskboard.errors import InvalidOutputSchema, ResultTooComplex
+from taskboard.schema_check import MESSAGE_MAX, RESULT_CHECK_SECONDS, check_output_schema, result_errors
 
 SCHEMA = {
     "type": "array",
@@ -74,3 +77,107 @@ def test_an_older_draft_named_by_the_schema_is_honoured() -> None:
     }
     check_output_schema(draft4)
     assert result_errors(draft4, 5) != []
+
+
+# ---- hostile schemas and results: nothing makes a check slow, nothing answers a 5xx ----------------------------
+
+
+def _exponential(levels: int = 30) -> dict[str, Any]:
+    """2**levels paths through anyOf and $ref, every one failing: jsonschema alone never finishes."""
+    defs: dict[str, Any] = {
+        f"l{i}": {"anyOf": [{"$ref": f"#/$defs/l{i + 1}"}, {"$ref": f"#/$defs/l{i + 1}"}]} for i in range(levels)
+    }
+    defs[f"l{levels}"] = {"type": "string"}
+    return {"$defs": defs, "$ref": "#/$defs/l0"}
+
+
+def test_a_check_that_runs_past_its_deadline_is_refused_as_too_complex() -> None:
+    schema = _exponential()
+    check_output_schema(schema)  # a small schema: posting it is fine
+    started = time.monotonic()
+    with pytest.raises(ResultTooComplex) as refused:
+        result_errors(schema, 1, seconds=0.3)
+    assert time.monotonic() - started < 2
+    assert refused.value.status == 422 and refused.value.code == "result_too_complex"
+    assert "it took more than 0.3 s. Nothing was recorded" in refused.value.message
+
+
+def test_the_default_budget_holds_too() -> None:
+    """With the default deadline, the budget of errors kept is what stops this one first."""
+    started = time.monotonic()
+    with pytest.raises(ResultTooComplex, match=r"(more than 20,000 validation errors|took more than)"):
+        result_errors(_exponential(), 1)
+    assert time.monotonic() - started < RESULT_CHECK_SECONDS + 2
+
+
+def test_exponential_dependent_schemas_under_unevaluated_properties_are_bounded() -> None:
+    """jsonschema's unevaluatedProperties walks subschemas in a helper of its own, outside any keyword: the type
+    checks it makes there are watched too."""
+    defs = {
+        f"d{i}": {"dependentSchemas": {"a": {"$ref": f"#/$defs/d{i + 1}"}, "b": {"$ref": f"#/$defs/d{i + 1}"}}}
+        for i in range(40)
+    }
+    defs["d40"] = {}
+    for draft in ("https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2019-09/schema"):
+        schema = {"$schema": draft, "$defs": defs, "$ref": "#/$defs/d0", "unevaluatedProperties": False}
+        started = time.monotonic()
+        with pytest.raises(ResultTooComplex):
+            result_errors(schema, {"a": 1, "b": 2}, seconds=0.3)
+        assert time.monotonic() - started < 2
+
+
+def test_a_subschema_naming_another_draft_stays_watched() -> None:
+    schema = _exponential()
+    schema["$defs"]["l0"] = {"$schema": "http://json-schema.org/draft-07/schema#", **schema["$defs"]["l0"]}
+    started = time.monotonic()
+    with pytest.raises(ResultTooComplex):
+        result_errors(schema, 1, seconds=0.3)
+    assert time.monotonic() - started < 2
+
+
+def test_error_messages_that_quote_a_large_value_cannot_fill_memory() -> None:
+    """Each failing branch's message quotes the 100 KB string: 2,000 of them were 200 MB."""
+    started = time.monotonic()
+    with pytest.raises(ResultTooComplex, match="characters"):
+        result_errors({"anyOf": [{"maxLength": 1}] * 2000}, "x" * 100_000)
+    assert time.monotonic() - started < 2
+
+
+def test_errors_kept_inside_an_anyof_are_bounded() -> None:
+    schema = {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]}
+    with pytest.raises(ResultTooComplex, match="validation errors"):
+        result_errors(schema, [1] * 50_000)
+
+
+def test_many_errors_at_the_top_are_answered_quickly() -> None:
+    started = time.monotonic()
+    errors = result_errors({"type": "array", "items": {"type": "string"}}, [1] * 50_000)
+    assert len(errors) == 50 and errors[0] == "/0 must be string"
+    assert time.monotonic() - started < 2
+
+
+def test_unique_items_is_linear_and_keeps_json_equality() -> None:
+    started = time.monotonic()
+    assert result_errors({"uniqueItems": True}, [{"a": i} for i in range(30_000)]) == []
+    assert time.monotonic() - started < 2
+    assert result_errors({"uniqueItems": True}, [{"a": [1, {"b": 2}]}, {"a": [1.0, {"b": 2.0}]}]) != []
+    assert result_errors({"uniqueItems": True}, [1, True, 0, False, None, "1", [1], [True]]) == []
+    assert result_errors({"uniqueItems": True}, [[1, 2], [1, 2]]) != []
+    assert result_errors({"uniqueItems": False}, [1, 1]) == []
+
+
+def test_a_schema_too_big_to_check_in_time_is_refused_not_timed_out() -> None:
+    started = time.monotonic()
+    with pytest.raises(InvalidOutputSchema, match="too complex to check"):
+        check_output_schema({"anyOf": [{}] * 16_000}, seconds=0.3)
+    assert time.monotonic() - started < 2
+
+
+def test_long_messages_are_cut() -> None:
+    (error,) = result_errors({"pattern": "^a"}, "b" * 10_000)
+    assert len(error) == MESSAGE_MAX and error.endswith("...")
+
+
+def test_draft3_types_that_are_schemas_are_described() -> None:
+    schema = {"$schema": "http://json-schema.org/draft-03/schema#", "type": ["string", {"type": "integer"}]}
+    assert result_errors(schema, 1.5) != []
