@@ -21,6 +21,15 @@ TEST_ENVIRONMENT = {
 }
 
 
+@pytest.fixture(autouse=True)
+def strict_secret_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In tests, an answer about to be kept for idempotency with a secret nobody declared fails loudly (deployed,
+    it is withheld and logged): a new secret-bearing field cannot slip into the store unnoticed."""
+    from taskboard import idempotency
+
+    monkeypatch.setattr(idempotency, "STRICT_SECRET_SCAN", True)
+
+
 @pytest.fixture
 def stack() -> Iterator[Stack]:
     """A fresh moto backend with the template's tables, and the template's handlers."""
