@@ -6,15 +6,28 @@ GET /_local/audit is `make audit` for this stack (the tables live in this proces
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from local.stack import Stack
+
+# API Gateway's own limit on a request body (a handler refuses far less: taskboard.limits.BODY_MAX_BYTES).
+GATEWAY_BODY_MAX = 10 * 1024 * 1024
+
+
+class _Refused(Exception):
+    """A request the server refuses before any handler sees it, answered in the API's one error shape."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
 def make_handler(stack: Stack) -> type[BaseHTTPRequestHandler]:
@@ -24,8 +37,12 @@ def make_handler(stack: Stack) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
+            try:
+                body = self._body()
+            except _Refused as refused:
+                self._error(refused.status, refused.code, refused.message)
+                self.close_connection = True  # what is left of the body cannot be told from the next request
+                return
             if self.command == "GET" and url.path == "/_local/audit":  # `make audit`: the table lives in here
                 self._send(200, {"Content-Type": "application/json"}, _audit(stack))
                 return
@@ -35,6 +52,54 @@ def make_handler(stack: Stack) -> type[BaseHTTPRequestHandler]:
             )
             self._send(response.status, response.headers, response.body)
 
+        def _body(self) -> bytes | None:
+            """The request body: Content-Length or chunked, at most API Gateway's 10 MB."""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._chunked()
+            text = self.headers.get("Content-Length")
+            if text is None:
+                return None
+            if not text.strip().isdigit():
+                raise _Refused(400, "bad_request", f"Content-Length {text!r} is not a number of bytes.")
+            length = int(text)
+            if length > GATEWAY_BODY_MAX:
+                raise _Refused(413, "payload_too_large", "Request body is too large.")
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                raise _Refused(400, "bad_request", "The body is shorter than its Content-Length.")
+            return body or None
+
+        def _chunked(self) -> bytes | None:
+            parts: list[bytes] = []
+            size = 0
+            while True:
+                line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                try:
+                    chunk = int(line, 16)
+                except ValueError:
+                    raise _Refused(400, "bad_request", "A chunk of the chunked body has no valid size.") from None
+                if chunk == 0:
+                    while self.rfile.readline(1024).strip():  # trailers, then the blank line that ends the body
+                        pass
+                    return b"".join(parts) or None
+                size += chunk
+                if size > GATEWAY_BODY_MAX:
+                    raise _Refused(413, "payload_too_large", "Request body is too large.")
+                parts.append(self.rfile.read(chunk))
+                self.rfile.readline(1024)  # the CRLF after each chunk
+
+        def _error(self, status: int, code: str, message: str) -> None:
+            body = {"error": message, "code": code, "request_id": str(uuid.uuid4())}
+            self._send(status, {"Content-Type": "application/json"}, json.dumps(body))
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """What http.server answers by itself (a malformed request line or header, a URI too long): the
+            API's error shape, not an HTML page."""
+            self.close_connection = True
+            self.request_version = "HTTP/1.1"  # a request line that did not parse leaves 0.9: no status line
+            kinds = {400: "bad_request", 414: "uri_too_long", 431: "headers_too_large", 501: "not_found"}
+            self._error(code if code != 501 else 404, kinds.get(code, "gateway_error"), message or "Bad request.")
+
         def _send(self, status: int, headers: dict[str, str], text: str) -> None:
             payload = text.encode()
             self.send_response(status)
@@ -42,10 +107,14 @@ def make_handler(stack: Stack) -> type[BaseHTTPRequestHandler]:
                 if name.lower() not in ("content-length", "connection"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":  # a HEAD answer has the headers of a body, and no body
+                self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+        # Every method goes to the router, as at API Gateway: one the template has no route for gets its 404.
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("QUIET") != "1":
@@ -55,8 +124,6 @@ def make_handler(stack: Stack) -> type[BaseHTTPRequestHandler]:
 
 
 def _audit(stack: Stack) -> str:
-    import json
-
     import boto3
 
     from scripts.audit import audit
@@ -98,6 +165,7 @@ SETTABLE = (
     "OPEN_REGISTRATION",
     "AUTHORIZER_CACHE_SECONDS",
     "SIGNUP_GRANT",
+    "GRANTED_AGENTS_PER_OWNER",
     "FEE_PERCENT",
 )
 

@@ -18,6 +18,7 @@ from taskboard.http import (
     caller_id,
     lambda_handler,
     metrics,
+    party,
     poll_timeout,
 )
 from taskboard.models import ClaimRequest, NextTaskResponse, budget_range, parse_skills
@@ -37,7 +38,7 @@ def claim_next_task(
 ) -> NextTaskResponse:
     search = Search(parse_skills(skills, tags), requires_human, *budget_range(min_budget, max_budget))
     agent_id = body.agent_id if body else None
-    found = board().claim_next(caller_id(router), search, agent_id, poll_timeout(timeout))
+    found = board().claim_next(caller_id(router), search, agent_id, poll_timeout(timeout), owner=party(router))
     if found.task is not None:
         metrics.add_metric(name="TasksClaimed", unit=MetricUnit.Count, value=1)
     return found

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics
+from taskboard.http import Router, board, caller_id, lambda_handler, metrics, party
 from taskboard.models import ClaimRequest, Task
 
 router = Router()
@@ -15,7 +15,7 @@ router = Router()
 
 @router.post("/tasks/<task_id>/claim", summary="Claim a task", tags=["work"])
 def claim_task(task_id: str, body: Annotated[ClaimRequest | None, Body()] = None) -> Task:
-    task = board().claim(task_id, caller_id(router), body.agent_id if body else None)
+    task = board().claim(task_id, caller_id(router), body.agent_id if body else None, owner=party(router))
     metrics.add_metric(name="TasksClaimed", unit=MetricUnit.Count, value=1)
     return task
 

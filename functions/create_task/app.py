@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics
+from taskboard.http import Router, board, caller_id, lambda_handler, metrics, party
 from taskboard.models import CreatedTask, CreateTaskRequest
 
 router = Router()
@@ -13,7 +13,7 @@ router = Router()
 
 @router.post("/tasks", summary="Post a task", tags=["tasks"], responses={201: {"description": "The new task"}})
 def create_task(body: CreateTaskRequest) -> Response[CreatedTask]:
-    task = board().post(caller_id(router), body)
+    task = board().post(caller_id(router), body, owner=party(router))
     metrics.add_metric(name="TasksPosted", unit=MetricUnit.Count, value=1)
     return Response(status_code=201, content_type="application/json", body=task)
 

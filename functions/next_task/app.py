@@ -16,6 +16,7 @@ from taskboard.http import (
     board,
     caller_id,
     lambda_handler,
+    party,
     poll_timeout,
 )
 from taskboard.models import NextTaskResponse, budget_range, parse_skills
@@ -33,7 +34,7 @@ def next_task(
     timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
 ) -> NextTaskResponse:
     search = Search(parse_skills(skills, tags), requires_human, *budget_range(min_budget, max_budget))
-    return board().next(caller_id(router), search, poll_timeout(timeout))
+    return board().next(caller_id(router), search, poll_timeout(timeout), owner=party(router))
 
 
 handler = lambda_handler(router, limit="poll")

@@ -159,6 +159,121 @@ def test_the_owner_of_the_worker_sees_the_result_too(api: Api, poster: Agent) ->
     assert api.get(f"/tasks/{task['id']}", key=owner.key).json()["result"] == [1, 2]
 
 
+# ---- the sign-up grant: capped per owner ----------------------------------------------------------------------
+
+GRANT = 100
+CAP = 5  # GrantedAgentsPerOwner's default
+
+
+def connect_agent(api: Api, owner: Agent, agent_id: str) -> Agent:
+    response = connect(api, issue_token(api, owner, agent_id), agent_id)
+    assert response.status == 201, response.body
+    return Agent(key=response.json()["key"], id=agent_id)
+
+
+def wallet_and_ledger(api: Api, agent: Agent) -> tuple[int, list[str]]:
+    balance = api.get("/wallet", key=agent.key).json()["balance"]
+    entries = api.get("/wallet/ledger", key=agent.key).json()["entries"]
+    return balance, [entry["type"] for entry in entries]
+
+
+def granted_agents(owner: Agent) -> int:
+    import boto3
+
+    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName="TasksTable", Key={"pk": {"S": f"ACCOUNT#{owner.id}"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
+    )["Item"]
+    return int(item.get("granted_agents", {}).get("N", "0"))
+
+
+def test_an_owners_first_agents_get_the_grant_and_the_rest_start_with_none(api: Api, worker: Agent) -> None:
+    owner = register_owner(api)
+    agents = [connect_agent(api, owner, f"fleet-{n}") for n in range(CAP + 3)]
+
+    # every connect makes its agent (an owner may run a fleet) ...
+    for agent in agents:
+        assert api.get(f"/agents/{agent.id}").json()["owner_id"] == owner.id
+    # ... and the first CAP of them start with the grant (with its ledger entry), the others with nothing
+    assert [wallet_and_ledger(api, agent) for agent in agents] == [(GRANT, ["grant"])] * CAP + [(0, [])] * 3
+    assert granted_agents(owner) == CAP
+    # another owner's agents have their own count
+    other_owner = register_owner(api, "Grace")
+    assert wallet_and_ledger(api, connect_agent(api, other_owner, "graces-agent")) == (GRANT, ["grant"])
+    # an agent without a grant is a full agent: it can work, and be paid for it
+    unfunded = agents[-1]
+    task = api.post_task(worker, budget=10)
+    assert api.post(f"/tasks/{task['id']}/claim", key=unfunded.key).status == 200
+    assert api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=unfunded.key).status == 200
+    assert api.post(f"/tasks/{task['id']}/complete", key=worker.key).status == 200
+    assert wallet_and_ledger(api, unfunded) == (9, ["payout"])
+    # and one that cannot pay for a budget is told so
+    refused = api.post("/tasks", {"title": "t", "budget": 10}, key=agents[-2].key)
+    assert refused.status == 402 and error_code(refused) == "insufficient_credits"
+
+
+def test_racing_connects_never_pass_the_grant_cap(api: Api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    owner = register_owner(api)
+    tokens = {f"racer-{n}": issue_token(api, owner, f"racer-{n}") for n in range(CAP + 5)}
+
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        answers = list(pool.map(lambda pair: connect(api, pair[1], pair[0]), tokens.items()))
+
+    assert [answer.status for answer in answers] == [201] * len(tokens)
+    balances = [
+        wallet_and_ledger(api, Agent(answer.json()["key"], agent_id))[0]
+        for answer, agent_id in zip(answers, tokens, strict=True)
+    ]
+    assert sorted(balances, reverse=True) == [GRANT] * CAP + [0] * 5
+    assert granted_agents(owner) == CAP
+
+
+def test_a_token_used_twice_at_once_is_refused_even_past_the_cap(api: Api) -> None:
+    """Past the cap a connect is tried again without the grant: that retry still spends the token only once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    owner = register_owner(api)
+    for n in range(CAP):
+        connect_agent(api, owner, f"early-{n}")
+    token = issue_token(api, owner, "late-comer")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(lambda _: connect(api, token, "late-comer").status, range(4)))
+
+    assert statuses[0] == 201 and set(statuses[1:]) <= {401, 409}
+    late = connect(api, token, "late-comer")
+    assert late.status in (401, 409)
+    assert granted_agents(owner) == CAP
+
+
+def test_the_grant_cap_is_a_setting(api: Api) -> None:
+    from taskboard.runtime import accounts
+
+    owner = register_owner(api)
+    accounts().granted_agents_per_owner = 2
+    assert [wallet_and_ledger(api, connect_agent(api, owner, f"two-{n}"))[0] for n in range(3)] == [GRANT, GRANT, 0]
+    accounts().granted_agents_per_owner = 0  # no connected agent gets a grant
+    assert wallet_and_ledger(api, connect_agent(api, register_owner(api, "Zero"), "zero-0")) == (0, [])
+    # agents that sign up on their own are under the sign-up rate limit instead, each with its grant
+    assert wallet_and_ledger(api, api.new_agent(name="solo")) == (GRANT, ["grant"])
+
+
+def test_the_grant_cap_reads_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskboard.settings import get_settings
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("GRANTED_AGENTS_PER_OWNER", "12")
+    try:
+        assert get_settings().granted_agents_per_owner == 12
+        monkeypatch.delenv("GRANTED_AGENTS_PER_OWNER")
+        get_settings.cache_clear()
+        assert get_settings().granted_agents_per_owner == CAP
+    finally:
+        get_settings.cache_clear()
+
+
 # ---- open registration ---------------------------------------------------------------------------------------
 
 

@@ -273,7 +273,7 @@ def check_success(
         # the result only for the poster, the worker who delivered it, and the poster's owner
         assert body["result"] == (RESULT if sees_result else None)
     elif route in ("GET /tasks/next", "POST /tasks/next/claim"):
-        if caller == POSTER:  # never offered its own task
+        if caller in (POSTER, OWNER):  # never offered its own task, nor its owner (one party)
             assert body["task"] is None and body["retry"] is True
         else:
             assert body["task"]["id"] == task["id"]
@@ -378,7 +378,7 @@ def test_access(row: Row, caller: str, request: pytest.FixtureRequest) -> None:
         check_success(api, route, caller, agent, response, task, poster)
         if call.status_after is not None:
             assert seen["status"] == call.status_after
-        elif route == "POST /tasks/next/claim" and caller != POSTER:
+        elif route == "POST /tasks/next/claim" and caller not in (POSTER, OWNER):
             assert seen["status"] == "claimed" and agent is not None and seen["claimed_by"] == agent.id
         elif route.startswith("GET /tasks"):
             assert seen == {name: value for name, value in task.items() if name not in EXTRAS}  # reads change nothing

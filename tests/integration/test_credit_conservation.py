@@ -5,11 +5,20 @@ through the real handlers on moto.
 
 After every step: the sum of all balances plus all escrow equals the grants made (fees sit in the platform's
 balance), no balance or escrow is negative, each poster's escrow is exactly the budgets of its live tasks, and
-each worker's `earned` is exactly the payouts and tips in its ledger."""
+each worker's `earned` is exactly the payouts and tips in its ledger. After all of them, `make audit`
+(scripts/audit.py) finds every balance explained by its ledger.
+
+A second property test plays a sybil ring: an owner with more agents than get a grant, one of them the "main"
+agent the others would feed, and two outsiders, all posting, claiming (by id, /tasks/next/claim), delivering,
+completing, reviewing and tipping at random. After every step: the ring was granted no more than
+GrantedAgentsPerOwner grants, no task posted inside the ring was ever claimed from inside it, every credit a
+ring member received (payout or tip) and every review it got came from a task an outsider posted, and the
+credits still add up to the grants."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -17,8 +26,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from local.stack import Stack
+from scripts.audit import audit
 from taskboard.timers import TimerKind
-from tests.support import Api, FrozenClock
+from tests.conftest import TEST_ENVIRONMENT
+from tests.integration.test_accounts import connect_agent, register_owner
+from tests.support import Agent, Api, FrozenClock
 
 GRANT = 100
 LIVE = {"open", "claimed", "delivered"}
@@ -38,6 +51,17 @@ steps = st.lists(
     min_size=12,
     max_size=24,
 )
+
+
+class TickingClock(FrozenClock):
+    """Moves when told to, like FrozenClock, and also never stands still or falls behind the real clock: each
+    reading is a microsecond past the last (or the real time, if later). Ledger entries sort by their time, so a
+    board on a clock that stands still would list an account's entries in no particular order, and the audit,
+    which adds them up in that order, would see balances jump (the sign-up grant is stamped by the real clock)."""
+
+    def __call__(self) -> datetime:
+        self.moment = max(self.moment + timedelta(microseconds=1), datetime.now(UTC))
+        return self.moment
 
 
 def scan(filter_expression: str, value: str) -> list[dict[str, Any]]:
@@ -155,7 +179,11 @@ class Board:
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_credits_are_conserved_under_random_interleavings(api: Api, clock: FrozenClock) -> None:
+def test_credits_are_conserved_under_random_interleavings(api: Api) -> None:
+    from taskboard.runtime import board
+
+    clock = TickingClock()
+    board().clock = clock
     runs = {"agents": 0}
 
     @settings(
@@ -182,3 +210,230 @@ def test_credits_are_conserved_under_random_interleavings(api: Api, clock: Froze
     # and the plans reached every kind of movement, so the invariants were tested where money moves
     kinds = {item["type"]["S"] for item in scan("begins_with(sk, :value)", "LEDGER#")}
     assert kinds == {"grant", "escrow", "payout", "fee", "refund", "tip"}, kinds
+    # and `make audit` finds every balance explained by its ledger, every escrow by a live task
+    report = audit(boto3.client("dynamodb", region_name="us-east-1"), "TasksTable")
+    assert report.ok, report.differences
+    assert report.grants == GRANT * runs["agents"]
+
+
+# ---- a sybil ring --------------------------------------------------------------------------------------------
+
+CAP = 5  # GrantedAgentsPerOwner's default
+RING_AGENTS = CAP + 1  # the main agent and five sybils: the last is connected past the cap, with no grant
+MAIN = 1  # the ring's main agent, which its sybils would feed (0 is the owner itself)
+OUTSIDERS = 2
+RingStep = tuple[str, int, int, int, int]  # (action, actor, task index, amount, copies)
+# "farm" replays what was found in issue 13: the actor posts a task (a tag of its own), the main agent tries to
+# take it by id and through /tasks/next/claim, and the actor would complete and tip it
+RING_ACTIONS = ("post", "farm", "claim", "claim_next", "next", "deliver", "complete", "review")
+ring_steps = st.lists(
+    st.tuples(
+        st.sampled_from(("post",) * 4 + ("farm",) * 2 + ("progress",) * 12 + RING_ACTIONS[2:] + ("claim",) * 2),
+        st.integers(min_value=0, max_value=RING_AGENTS + OUTSIDERS),  # the owner, its agents, the outsiders
+        st.integers(min_value=0, max_value=3),
+        st.sampled_from((0, 9, 25, 40)),
+        st.sampled_from((1, 1, 2, 3)),
+    ),
+    min_size=12,
+    max_size=20,
+)
+
+
+class Ring:
+    """An owner, its agents (MAIN is the main agent) and two outsiders, each acting at random."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        owner = register_owner(api, "sybil owner")
+        self.ring = [owner, *(connect_agent(api, owner, f"ring-{n}") for n in range(RING_AGENTS))]
+        self.outsiders = [api.new_agent(name=f"outsider {n}") for n in range(OUTSIDERS)]
+        self.everyone = [*self.ring, *self.outsiders]
+        self.members = {agent.id for agent in self.ring}
+        self.tag = "ring"
+        self.grants = (CAP + OUTSIDERS) * GRANT
+        self.tasks: list[dict[str, Any]] = []  # {"id", "poster"}: at most four, so an index keeps its meaning
+        self.refused = 0  # claims refused as same_owner: the plans did try to work inside the ring
+        # every plan starts with two paid tasks under way: the main agent's, claimed by an outsider, and an
+        # outsider's, claimed by a sybil (work across the ring's edge is allowed, both ways)
+        for poster, worker in ((self.ring[MAIN], self.outsiders[1]), (self.outsiders[0], self.ring[MAIN + 1])):
+            seeded = self.post(poster, 25, self.tag)
+            assert seeded is not None and api.post(f"/tasks/{seeded['id']}/claim", key=worker.key).status == 200
+            self.tasks.append(seeded)
+
+    def inside(self, one: str, other: str) -> bool:
+        return one in self.members and other in self.members
+
+    def post(self, poster: Agent, budget: int, tag: str) -> dict[str, Any] | None:
+        made = self.api.post("/tasks", {"title": "r", "budget": budget, "tags": [tag]}, key=poster.key)
+        assert made.status in (201, 402, 409), made.body
+        return {"id": made.json()["id"], "poster": poster} if made.status == 201 else None
+
+    def claim(self, task: dict[str, Any], worker: Agent) -> None:
+        """A claim by id: refused inside the ring, whatever the task's state."""
+        claimed = self.api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+        if worker.id == task["poster"].id:
+            assert claimed.status == 403 and claimed.json()["code"] == "own_task"
+        elif self.inside(worker.id, task["poster"].id):
+            assert claimed.status == 403 and claimed.json()["code"] == "same_owner", claimed.body
+            self.refused += 1
+        else:
+            assert claimed.status in (200, 409), claimed.body
+
+    def find(self, worker: Agent, tag: str, claim: bool) -> None:
+        """/tasks/next or /tasks/next/claim: never a task of the worker's own party (or its own)."""
+        query = f"skills={tag}&timeout=0"
+        if claim:
+            answer = self.api.post("/tasks/next/claim", key=worker.key, query=query)
+        else:
+            answer = self.api.get("/tasks/next", key=worker.key, query=query)
+        assert answer.status == 200, answer.body
+        offered = answer.json()["task"]
+        assert offered is None or not self.inside(offered["poster_id"], worker.id), offered
+        assert offered is None or offered["poster_id"] != worker.id
+
+    def act(self, action: str, actor_index: int, index: int, amount: int) -> None:
+        api, actor = self.api, self.everyone[actor_index % len(self.everyone)]
+        if action == "post":
+            made = self.post(actor, amount, self.tag) if len(self.tasks) < 4 else None
+            self.tasks += [made] if made else []
+            return
+        if action == "farm":
+            main, tag = self.ring[MAIN], f"{self.tag}-farm-{actor_index}"
+            task = self.post(actor, amount, tag)
+            if task is not None:
+                self.claim(task, main)
+                self.find(main, tag, claim=True)
+                self.find(main, tag, claim=False)
+                for then in ("complete", "review"):  # nothing to complete: the main agent never held it
+                    body = {"rating": 5, "tip": amount} if then == "review" else None
+                    assert api.post(f"/tasks/{task['id']}/{then}", body, key=actor.key).status in (403, 409)
+            return
+        if action in ("next", "claim_next"):
+            self.find(actor, self.tag, claim=action == "claim_next")
+            return
+        task = self.tasks[index] if index < len(self.tasks) else None
+        if task is None:
+            return
+        path, poster = f"/tasks/{task['id']}", task["poster"]
+        seen = api.get(path, key=poster.key).json()
+        if action == "progress":
+            action = {"open": "claim", "claimed": "deliver", "delivered": "complete", "completed": "review"}.get(
+                seen["status"], ""
+            )
+            if action == "claim" and (actor.id == poster.id or self.inside(actor.id, poster.id)):
+                self.claim(task, actor)  # refused: the happy path goes on with someone who may take the task
+                actor = next(agent for agent in self.outsiders if agent.id != poster.id)
+        if action == "claim":
+            self.claim(task, actor)
+        elif action == "deliver" and seen["claimed_by"]:
+            worker = next(agent for agent in self.everyone if agent.id == seen["claimed_by"])
+            assert api.post(f"{path}/deliver", {"result": 1}, key=worker.key).status in (200, 409)
+        elif action == "complete":
+            assert api.post(f"{path}/complete", key=poster.key).status in (200, 409)
+        elif action == "review":
+            reviewed = api.post(f"{path}/review", {"rating": 5, "tip": amount}, key=poster.key)
+            assert reviewed.status in (201, 402, 409), reviewed.body
+
+    def check(self) -> None:
+        items = whole_table()
+        by_sk: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_sk.setdefault(item["sk"]["S"].split("#", 1)[0], []).append(item)
+        accounts = {item["pk"]["S"].removeprefix("ACCOUNT#"): item for item in by_sk.get("ACCOUNT", [])}
+        balances = sum(number(item, "balance") for item in accounts.values())
+        escrow = sum(number(item, "escrowed") for item in accounts.values())
+        assert balances + escrow == self.grants, (balances, escrow, self.grants)
+        assert all(number(item, "balance") >= 0 and number(item, "escrowed") >= 0 for item in accounts.values())
+        ledger = [
+            entry for entry in by_sk.get("LEDGER", []) if entry["pk"]["S"].removeprefix("ACCOUNT#") in self.members
+        ]
+        # the ring got CAP grants, however many agents its owner connected
+        assert sum(number(entry, "amount") for entry in ledger if entry["type"]["S"] == "grant") == CAP * GRANT
+        states = {item["pk"]["S"].removeprefix("TASK#"): item for item in by_sk.get("STATE", [])}
+        for state in states.values():  # no task posted inside the ring was ever claimed from inside it
+            workers = [state["claimed_by"]["S"]] if "claimed_by" in state else []
+            workers += [worker["S"] for worker in state.get("past_workers", {}).get("L", [])]
+            assert not any(self.inside(worker, state["poster_id"]["S"]) for worker in workers), state
+        # every credit a ring member received came from a task an outsider posted, and `earned` is those credits
+        earned: dict[str, int] = dict.fromkeys(self.members, 0)
+        for entry in ledger:
+            if entry["type"]["S"] in ("payout", "tip") and number(entry, "amount") > 0:
+                assert states[entry["task_id"]["S"]]["poster_id"]["S"] not in self.members, entry
+                earned[entry["pk"]["S"].removeprefix("ACCOUNT#")] += number(entry, "amount")
+        assert {member: number(accounts[member], "earned") for member in self.members} == earned
+        # and so did every review it got: its rating is the outsiders' word only
+        reviews = by_sk.get("REVIEW", [])  # the reviews beside their tasks (the scan leaves the workers' copies out)
+        assert not any(self.inside(item["poster_id"]["S"], item["worker_id"]["S"]) for item in reviews)
+        for member in self.members:
+            got = [item for item in reviews if item["worker_id"]["S"] == member]
+            assert number(accounts[member], "rating_count") == len(got)
+            assert number(accounts[member], "rating_sum") == sum(number(item, "rating") for item in got)
+
+
+def whole_table() -> list[dict[str, Any]]:
+    """The accounts, ledger entries, task states and reviews of the example's own small table, in one Scan."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    found: list[dict[str, Any]] = []
+    attributes = "pk sk balance escrowed earned rating_count rating_sum type amount task_id poster_id claimed_by"
+    names = {f"#{name}": name for name in (*attributes.split(), "past_workers", "worker_id", "rating")}
+    kwargs: dict[str, Any] = {
+        "TableName": "TasksTable",
+        "ConsistentRead": True,
+        "FilterExpression": "sk IN (:account, :state, :review) OR begins_with(sk, :ledger)",
+        "ExpressionAttributeValues": {
+            ":account": {"S": "ACCOUNT"},
+            ":state": {"S": "STATE"},
+            ":review": {"S": "REVIEW"},
+            ":ledger": {"S": "LEDGER#"},
+        },
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+    }
+    while True:
+        page = dynamodb.scan(**kwargs)
+        found += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_sybil_ring_gains_nothing_from_inside_itself() -> None:
+    runs = {"rings": 0, "refused": 0, "paid_in": 0, "paid_out": 0}
+
+    @settings(
+        max_examples=6,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=True,
+    )
+    @given(ring_steps)
+    def play(plan: list[RingStep]) -> None:
+        # a board of its own for each example: its checks read the whole (small) table after every step
+        with Stack(environment=TEST_ENVIRONMENT) as stack:
+            stack.stop_pollers()  # no timers or webhooks here: nothing competes with the plan for the table
+            ring = Ring(Api(stack))
+            for action, actor, index, amount, copies in plan:
+                if copies == 3:  # the same request twice at the same instant
+                    with ThreadPoolExecutor(max_workers=2) as pool:
+                        list(pool.map(lambda step: ring.act(*step), [(action, actor, index, amount)] * 2))
+                else:
+                    for _ in range(copies):
+                        ring.act(action, actor, index, amount)
+                ring.check()
+            # and `make audit` finds nothing out of place
+            report = audit(boto3.client("dynamodb", region_name="us-east-1"), "TasksTable")
+            assert report.ok, report.differences
+            assert report.grants == ring.grants
+            ledger = scan("begins_with(sk, :value)", "LEDGER#")
+        runs["rings"] += 1
+        runs["refused"] += ring.refused
+        for entry in ledger:
+            if entry["type"]["S"] in ("payout", "tip") and number(entry, "amount") > 0:
+                into_ring = entry["pk"]["S"].removeprefix("ACCOUNT#") in ring.members
+                runs["paid_in" if into_ring else "paid_out"] += 1
+
+    play()
+    assert runs["rings"] >= 6 and runs["refused"] > 0  # every example played, and the rings did try
+    # and credits did move between the ring and the outsiders, both ways, as payouts or tips
+    assert runs["paid_in"] > 0 and runs["paid_out"] > 0, runs

@@ -53,7 +53,8 @@ def test_a_review_with_a_tip_rates_the_worker_and_moves_the_tip(api: Api, poster
         "created_at": body["review"]["created_at"],
     }
     assert body["worker"]["rating_avg"] == 4.0 and body["worker"]["rating_count"] == 1
-    # the tip goes straight from the poster's balance to the worker's, no fee, each with its ledger entry
+    # the tip goes from the poster's balance to the worker's, each with its ledger entry; its fee is
+    # floor(7 x 10%) = 0 (test_a_tip_pays_the_platform_fee_like_a_budget has one that pays a fee)
     assert (balance(api, poster), balance(api, worker)) == (73, 125)
     poster_ledger = api.get("/wallet/ledger", key=poster.key).json()["entries"]
     worker_ledger = api.get("/wallet/ledger", key=worker.key).json()["entries"]
@@ -73,6 +74,39 @@ def test_a_review_with_a_tip_rates_the_worker_and_moves_the_tip(api: Api, poster
     assert api.get(f"/tasks/{task['id']}").json()["review"] == body["review"]
     listed = api.get(f"/agents/{worker.id}/reviews").json()
     assert listed == {"reviews": [body["review"]], "next_cursor": None}
+
+
+def test_a_tip_pays_the_platform_fee_like_a_budget(api: Api, poster: Agent, worker: Agent) -> None:
+    from tests.integration.test_escrow import platform_balance
+
+    task = completed_task(api, poster, worker)
+
+    response = api.post(f"/tasks/{task['id']}/review", {"rating": 5, "tip": 25}, key=poster.key)
+
+    assert response.status == 201, response.body
+    assert response.json()["review"]["tip"] == 25  # what the poster gave
+    # fee = floor(25 x 10%) = 2, as for a budget of 25: the worker gets 23, and `earned` counts what it got
+    assert (balance(api, poster), balance(api, worker), platform_balance()) == (GRANT - 25, GRANT + 23, 2)
+    assert response.json()["worker"]["earned"] == 23 and record(api, worker)["earned"] == 23
+    worker_ledger = api.get("/wallet/ledger", key=worker.key).json()["entries"]
+    assert [(entry["type"], entry["amount"]) for entry in worker_ledger] == [("tip", 23), ("grant", GRANT)]
+    platform = platform_ledger()
+    assert [(entry["type"]["S"], entry["amount"]["N"], entry["task_id"]["S"]) for entry in platform] == [
+        ("tip", "2", task["id"])
+    ]
+
+
+def platform_ledger() -> list[dict[str, Any]]:
+    import boto3
+
+    return list(
+        boto3.client("dynamodb", region_name="us-east-1").query(
+            TableName="TasksTable",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :ledger)",
+            ExpressionAttributeValues={":pk": {"S": "ACCOUNT#platform"}, ":ledger": {"S": "LEDGER#"}},
+            ConsistentRead=True,
+        )["Items"]
+    )
 
 
 def test_a_task_is_reviewed_once(api: Api, poster: Agent, worker: Agent) -> None:
@@ -98,7 +132,9 @@ def test_racing_reviews_count_once_and_tip_once(api: Api, poster: Agent, worker:
 
     assert statuses.count(201) == 1 and set(statuses) == {201, 409}
     assert record(api, worker)["rating_count"] == 1
-    assert (balance(api, poster), balance(api, worker)) == (GRANT - 10, GRANT + 10)
+    # a tip of 10 pays the platform's fee once: 1 to the platform, 9 to the worker
+    assert (balance(api, poster), balance(api, worker)) == (GRANT - 10, GRANT + 9)
+    assert record(api, worker)["earned"] == 9
     assert len(api.get(f"/agents/{worker.id}/reviews").json()["reviews"]) == 1
 
 

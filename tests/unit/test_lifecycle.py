@@ -169,3 +169,46 @@ def test_qualifications_are_checked_when_claiming() -> None:
     ok = lifecycle.claim(demanding, WORKER, NOW, record=Record(completed=2, rating_sum=9, rating_count=2))
     assert ok.claimed_by == WORKER
     assert lifecycle.claim(a_task(), WORKER, NOW).claimed_by == WORKER  # no qualifications: no record needed
+
+
+# ---- one owner's accounts are one party ---------------------------------------------------------------------
+
+OWNER = "owner"
+
+
+def test_who_answers_for_an_account_is_its_owner_or_itself() -> None:
+    assert lifecycle.answerable(WORKER, OWNER) == OWNER  # an agent an owner connected
+    assert lifecycle.answerable(OWNER, None) == OWNER  # the owner itself
+    assert lifecycle.answerable(WORKER, None) == WORKER  # an agent that signed up alone
+
+
+def test_a_claim_across_one_owners_accounts_is_refused() -> None:
+    from taskboard.errors import SameOwner
+
+    task = a_task(poster_owner=OWNER)  # posted by an agent of OWNER (or by OWNER itself)
+    # a claimer answering to OWNER: a sibling of the poster, or OWNER itself
+    with pytest.raises(SameOwner) as refused:
+        lifecycle.claim(task, WORKER, NOW, owner=OWNER)
+    assert refused.value.code == "same_owner" and refused.value.status == 403
+    # the poster claiming its own task is still `own_task`, whatever the owners say
+    with pytest.raises(OwnTask):
+        lifecycle.claim(task, POSTER, NOW, owner=OWNER)
+    # same-owner comes before the task's status: a sibling learns why, not that the task is taken
+    with pytest.raises(SameOwner):
+        lifecycle.claim(replace(claimed(), poster_owner=OWNER), OTHER, NOW, owner=OWNER)
+    # another owner's agent, or an agent of no owner, claims as usual
+    assert lifecycle.claim(task, WORKER, NOW, owner="another-owner").claimed_by == WORKER
+    assert lifecycle.claim(task, WORKER, NOW, owner=WORKER).poster_owner == OWNER  # kept on the task
+    # unknown on either side: nothing to compare (the service always knows both)
+    assert lifecycle.claim(a_task(), WORKER, NOW, owner=OWNER).claimed_by == WORKER
+    assert lifecycle.claim(task, WORKER, NOW).claimed_by == WORKER
+
+
+def test_check_parties_compares_only_known_owners() -> None:
+    from taskboard.errors import SameOwner
+
+    with pytest.raises(SameOwner):
+        lifecycle.check_parties(OWNER, OWNER)
+    lifecycle.check_parties(OWNER, "another-owner")
+    lifecycle.check_parties(None, OWNER)
+    lifecycle.check_parties(None, None)

@@ -2,7 +2,8 @@
 
 Items, all in the board's table:
   pk ACCOUNT#<id>      sk ACCOUNT           the account: profile, `kind`, `key_count`, `version` (and the
-                                            subscriptions' `webhook_count`); an agent's is in the Directory index
+                                            subscriptions' `webhook_count`; an owner's `granted_agents`); an
+                                            agent's is in the Directory index
   pk ACCOUNT#<id>      sk CAP#<capability>  one per capability of an agent: the Directory's capability lists
   pk ACCOUNT#<id>      sk KEY#<key id>      the account's view of one key (to list and revoke it)
   pk KEY#<sha256>      sk KEY               a key, found by its hash: who it belongs to (what the authorizer reads)
@@ -10,9 +11,12 @@ Items, all in the board's table:
 The Directory index (dir_pk, dir_sk) is sparse: dir_pk is AGENTS or CAP#<capability> (or OWNERS, for
 `make audit`), dir_sk <rank><status>#<id>, so GET /agents (by status, by capability) is a Query, never a Scan.
 Every change to these items is one transaction with conditions: an agent_id is taken once, a token is used once,
-an account keeps at least one and at most KEYS_PER_ACCOUNT keys, and a profile is changed on the version it was
-read at. An agent's record as a worker (taskboard.reputation) and its credits (taskboard.money) are counters on
-its ACCOUNT item, written by the task transactions that move them.
+an account keeps at least one and at most KEYS_PER_ACCOUNT keys, an owner's agents get at most
+`granted_agents_per_owner` sign-up grants, and a profile is changed on the version it was read at. An agent's
+record as a worker (taskboard.reputation) and its credits (taskboard.money) are counters on its ACCOUNT item,
+written by the task transactions that move them. Who owns an agent is written once, with the account, and never
+changes (a profile change cannot touch `owner_id`): the rule that one owner's accounts cannot work for each
+other (taskboard.lifecycle.answerable) relies on it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from taskboard import limits
+from taskboard import limits, tolerant
 from taskboard.auth import Caller, NewKey, hash_key, new_key
 from taskboard.aws import TableAccess
 from taskboard.clock import to_iso, utc_now
@@ -74,6 +78,8 @@ _PROFILE_TEXT = ("name", "description", "status", "webhook_url", "endpoint_url",
 _DIRECTORY_READS = 5
 # Retries of a profile change that lost a race with another change of the same profile.
 _UPDATE_TRIES = 3
+# How many of an owner's agents get the sign-up grant (Settings.granted_agents_per_owner, GrantedAgentsPerOwner).
+GRANTED_AGENTS_PER_OWNER = 5
 
 
 def _account_key(account_id: str) -> dict[str, Any]:
@@ -223,6 +229,10 @@ def public(account: Account) -> AgentProfile:
     return AgentProfile(**account.model_dump(exclude={"email", "key_count"}))
 
 
+def _public_from(item: dict[str, Any]) -> AgentProfile:
+    return public(_account_from(item))
+
+
 class AccountRepository(TableAccess):
     """The items above, read and written with the conditions that keep them consistent."""
 
@@ -245,8 +255,9 @@ class AccountRepository(TableAccess):
             self.db.transact_write_items(TransactItems=actions)
         except self.db.exceptions.TransactionCanceledException as error:
             reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if offset and any(code == "ConditionalCheckFailed" for code in reasons[:offset]):
-                raise _ExtraConditionFailed from None
+            failed = {index for index, code in enumerate(reasons[:offset]) if code == "ConditionalCheckFailed"}
+            if failed:
+                raise _ExtraConditionFailed(failed) from None
             if "ConditionalCheckFailed" in reasons:
                 raise AgentIdTaken("This agent_id is taken; choose another.") from None
             raise
@@ -500,6 +511,20 @@ class AccountRepository(TableAccess):
         key = {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}}
         return self.db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")  # type: ignore[no-any-return]
 
+    def count_grant_action(self, owner_id: str, most: int) -> dict[str, Any]:
+        """The transaction step that counts one more granted agent on its owner's account, only while the owner
+        has had fewer than `most`: in the new agent's own transaction, so racing connects never pass the cap."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _account_key(owner_id),
+                "UpdateExpression": "SET granted_agents = if_not_exists(granted_agents, :zero) + :one",
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(granted_agents) OR granted_agents < :most)",
+                "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}, ":most": {"N": str(most)}},
+            }
+        }
+
     def use_token_action(self, digest: str, agent_id: str, now: str) -> dict[str, Any]:
         """The transaction step that spends a token: only an unused, unexpired one issued for this agent_id."""
         return {
@@ -519,7 +544,12 @@ class _Raced(Exception):
 
 
 class _ExtraConditionFailed(Exception):
-    """A condition of an action added to an account's creation failed (a registration token's)."""
+    """A condition of an action added to an account's creation failed (a registration token's, or the owner's
+    grant count); `failed` holds the positions of those actions."""
+
+    def __init__(self, failed: set[int]) -> None:
+        super().__init__(failed)
+        self.failed = failed
 
 
 class Accounts:
@@ -531,12 +561,14 @@ class Accounts:
         *,
         open_registration: bool = True,
         signup_grant: int = 0,
+        granted_agents_per_owner: int = GRANTED_AGENTS_PER_OWNER,
         check_url: Callable[[str], Any] = lambda url: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.repository = repository
         self.open_registration = open_registration
         self.signup_grant = signup_grant
+        self.granted_agents_per_owner = granted_agents_per_owner
         self.check_url = check_url
         self.clock = clock
 
@@ -547,7 +579,12 @@ class Accounts:
         self._require_open_registration()
         return self._create(
             NewAccount(
-                id=str(uuid.uuid4()), kind="agent", name=request.name, email=request.email, created_at=self._now()
+                id=str(uuid.uuid4()),
+                kind="agent",
+                name=request.name,
+                email=request.email,
+                created_at=self._now(),
+                grant=self.signup_grant,
             )
         )
 
@@ -567,6 +604,7 @@ class Accounts:
                 metadata=request.metadata,
                 email=request.owner_email,
                 created_at=self._now(),
+                grant=self.signup_grant,
             )
         )
 
@@ -589,7 +627,12 @@ class Accounts:
         return RegistrationToken(registration_token=token, agent_id=request.agent_id, expires_at=to_iso(expires))
 
     def connect(self, request: ConnectRequest) -> Registered:
-        """POST /agents/connect: spend a registration token on the agent it was issued for."""
+        """POST /agents/connect: spend a registration token on the agent it was issued for.
+
+        The agent gets the sign-up grant only while its owner has connected fewer than granted_agents_per_owner
+        agents with one: the owner's `granted_agents` counter is raised in the agent's own transaction, on
+        that condition. Past the cap the agent is made all the same, with no grant (an owner may run a fleet;
+        the grant is a start for a new party, not a payment per agent)."""
         token = request.registration_token
         if not token.startswith(TOKEN_PREFIX):
             raise InvalidRegistrationToken("This registration token is not valid.")
@@ -609,8 +652,17 @@ class Accounts:
             owner_id=issued["owner_id"]["S"],
             created_at=now,
         )
+        use_token = self.repository.use_token_action(digest, request.agent_id, now)
         try:
-            return self._create(account, also=[self.repository.use_token_action(digest, request.agent_id, now)])
+            if self.signup_grant and self.granted_agents_per_owner:
+                count = self.repository.count_grant_action(account.owner_id or "", self.granted_agents_per_owner)
+                try:
+                    return self._create(replace(account, grant=self.signup_grant), also=[use_token, count])
+                except _ExtraConditionFailed as refused:
+                    if 0 in refused.failed:  # the token's condition: raise it below
+                        raise
+                    # the owner's agents have had all their grants: this one starts with none
+            return self._create(account, also=[use_token])
         except _ExtraConditionFailed:
             # raced with another use of the same token: say why, from what it looks like now
             self._check_token(self.repository.token(digest) or {}, request.agent_id, now)
@@ -628,8 +680,6 @@ class Accounts:
             raise InvalidRegistrationToken("This registration token was issued for another agent_id.")
 
     def _create(self, account: NewAccount, also: list[dict[str, Any]] | None = None) -> Registered:
-        if account.kind == "agent":
-            account = replace(account, grant=self.signup_grant)
         made = new_key()
         self.repository.create(account, made, also)
         return Registered(account=_account_from(_account_item(account)), key=made.key, key_id=made.key_id)
@@ -710,7 +760,9 @@ class Accounts:
             found = self.repository.get_many(ids) if ids else {}
             for agent_id in ids:
                 if agent_id in found and record_of(found[agent_id]).meets(min_rating):
-                    agents.append(public(_account_from(found[agent_id])))
+                    profile = tolerant.read(_public_from, found[agent_id], key=f"ACCOUNT#{agent_id}", kind="agent")
+                    if profile is not None:  # else skipped (logged, counted in UnreadableItems)
+                        agents.append(profile)
             if after is None or len(agents) >= limit:
                 break
         return AgentList(agents=agents, next_cursor=encode_cursor(after) if after else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,22 +34,38 @@ class Search:
     min_budget: int | None = None
     max_budget: int | None = None
     record: Record | None = None
+    # who answers for the worker (taskboard.lifecycle.answerable): a task whose poster answers to the same
+    # owner is not found (None: not known, no such filter)
+    owner: str | None = None
 
 
 def claimable(tasks: TaskRepository, caller: str, search: Search, now: datetime) -> Iterator[str]:
     """Ids of tasks the caller could claim now, oldest first: open (or with a lapsed claim), not its own,
-    not one it already attempted. The index Query drops the tasks it may not take; only the STATE of the
-    rest is read, a few at a time, to confirm (the index lags the table slightly)."""
+    not one it already attempted, not one whose poster answers to the caller's owner. The index Query drops
+    the tasks it may not take; only the STATE of the rest is read, a few at a time, to confirm (the index lags
+    the table slightly). A task posted before its poster's owner was recorded has it looked up here."""
     streams = [
         _eligible_keys(tasks, partition, caller, search, to_iso(now)) for partition in search.skills or (ALL_TAG,)
     ]
     candidates = _unique(heapq.merge(*streams))
     while batch := list(itertools.islice(candidates, STATES_PER_READ)):
-        states = tasks.load_states([task_id_of(key) for key in batch])
+        states = _with_poster_owners(tasks, tasks.load_states([task_id_of(key) for key in batch]), search)
         for key in batch:
             state = states.get(task_id_of(key))
             if state is not None and takeable(lifecycle.settle(state, now), caller, search):
                 yield state.id
+
+
+def _with_poster_owners(tasks: TaskRepository, states: dict[str, TaskState], search: Search) -> dict[str, TaskState]:
+    """`states` with each missing `poster_owner` looked up (one BatchGetItem), when the search filters on it."""
+    unknown = [state.poster_id for state in states.values() if state.poster_owner is None]
+    if search.owner is None or not unknown:
+        return states
+    owners = tasks.owners_of(unknown)
+    return {
+        task_id: state if state.poster_owner else replace(state, poster_owner=owners[state.poster_id])
+        for task_id, state in states.items()
+    }
 
 
 def _eligible_keys(tasks: TaskRepository, partition: str, caller: str, search: Search, now: str) -> Iterator[str]:
@@ -63,6 +79,7 @@ def _eligible_keys(tasks: TaskRepository, partition: str, caller: str, search: S
             after=after,
             not_after=now,
             claimable_by=caller,
+            owner=search.owner,
             requires_human=search.requires_human,
             budget=(search.min_budget, search.max_budget),
             qualified=search.record or Record(),
@@ -103,6 +120,7 @@ def takeable(state: TaskState, caller: str, search: Search) -> bool:
         state.status is Status.OPEN
         and state.poster_id != caller
         and caller not in state.past_workers
+        and (search.owner is None or state.poster_owner is None or state.poster_owner != search.owner)
         and (search.requires_human is None or state.requires_human == search.requires_human)
         and within(state.budget, search.min_budget, search.max_budget)
         and (search.record or Record()).unmet(state.min_rating, state.min_completed) is None

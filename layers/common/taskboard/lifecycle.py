@@ -22,6 +22,7 @@ from taskboard.errors import (
     NotThePoster,
     NotTheWorker,
     OwnTask,
+    SameOwner,
     StaleClaim,
     TaskNotClaimable,
     TimerFiredEarly,
@@ -51,6 +52,9 @@ class TaskState:
     title: str
     poster_id: str
     created_at: str
+    # who answers for the poster (`answerable`): the owner that registered it, or the poster itself; None on a
+    # task posted before this was recorded (the claim that finds it so looks it up and writes it)
+    poster_owner: str | None = None
     tags: tuple[str, ...] = ()
     requires_human: bool = False
     timeout_seconds: int = 3600
@@ -81,6 +85,22 @@ class TaskState:
 
     def claim_lapsed(self, now: datetime) -> bool:
         return self.status is Status.CLAIMED and self.expires_at is not None and from_iso(self.expires_at) <= now
+
+
+def answerable(account_id: str, owner_id: str | None) -> str:
+    """Who answers for an account: the owner account that registered it (POST /agents/connect), or the account
+    itself (an owner, or an agent that signed up on its own). Accounts with one answer are one party: they may
+    not work for each other, so they cannot pay, tip or review each other either (`claim`)."""
+    return owner_id or account_id
+
+
+def check_parties(poster_owner: str | None, worker_owner: str | None) -> None:
+    """Raises SameOwner when the poster and the worker answer to one owner (when both are known)."""
+    if poster_owner is not None and poster_owner == worker_owner:
+        raise SameOwner(
+            "This task's poster and you answer to the same owner: accounts of one owner cannot work for, pay, "
+            "tip or review each other."
+        )
 
 
 def settle(state: TaskState, now: datetime) -> TaskState:
@@ -116,13 +136,20 @@ def _advance(state: TaskState, now: datetime, **changes: object) -> TaskState:
 
 
 def claim(
-    state: TaskState, caller: str, now: datetime, agent_id: str | None = None, record: Record | None = None
+    state: TaskState,
+    caller: str,
+    now: datetime,
+    agent_id: str | None = None,
+    record: Record | None = None,
+    owner: str | None = None,
 ) -> TaskState:
-    """Claim an open task (or one whose claim lapsed). Raises OwnTask, TaskNotClaimable, and NotQualified when
-    the task has qualifications the caller's `record` does not meet."""
+    """Claim an open task (or one whose claim lapsed). `owner` answers for the caller (`answerable`). Raises
+    OwnTask, SameOwner when the caller and the poster answer to one owner, TaskNotClaimable, and NotQualified
+    when the task has qualifications the caller's `record` does not meet."""
     current = settle(state, now)
     if current.poster_id == caller:
         raise OwnTask("You posted this task; another agent has to claim it.")
+    check_parties(current.poster_owner, owner)
     if current.status is not Status.OPEN:
         raise TaskNotClaimable(f"Task is {current.status}, not open.", task_status=str(current.status))
     check_qualified(current, record)

@@ -1,13 +1,16 @@
 """Credits that follow a task's state: escrow when it is posted with a budget, payout when it completes, refund
-when it ends unpaid, and a tip with the poster's review. Pure rules (`movements`, `tip`) plus the transaction
-items that apply them (`Purse`), which also carry the reputation counters the same change adds (a transaction
-may touch an item only once, so each account gets one update with both).
+when it ends unpaid, and a tip with the poster's review (a payout and a tip both pay the platform's fee). Pure
+rules (`movements`, `tip`) plus the transaction items that apply them (`Purse`), which also carry the
+reputation counters the same change adds (a transaction may touch an item only once, so each account gets one
+update with both).
 
 Every movement is written in the same transaction as the state change that causes it, with its ledger entry,
 and each account update is conditioned on the balance it was computed from: a retried, duplicated or raced
 change either writes everything once or nothing (the task's own version condition is in the same transaction).
-No credit is ever created or destroyed: grants are the only source, and each movement moves an amount from one
-place (a balance, an escrow) to another.
+No credit is ever created or destroyed: grants are the only source (taskboard.accounts caps them per owner), and
+each movement moves an amount from one place (a balance, an escrow) to another. Credits move between accounts
+only as a task's payout or a tip on its review, never between accounts of one owner (taskboard.lifecycle.claim
+refuses such a claim, and only a task's worker is paid or tipped).
 """
 
 from __future__ import annotations
@@ -63,15 +66,27 @@ def movements(before: TaskState | None, after: TaskState, fee_percent: int) -> l
     return []
 
 
-def tip(poster: str, worker: str, amount: int) -> list[Movement]:
-    """A tip with a review: straight from the poster's balance to the worker's, no fee."""
-    return [Movement(poster, "tip", -amount), Movement(worker, "tip", amount)] if amount > 0 else []
+def tip(poster: str, worker: str, amount: int, fee_percent: int) -> list[Movement]:
+    """A tip with a review: `amount` from the poster's balance, the worker gets it minus the platform's fee
+    (`fee_of`, as on a budget: a tip of 25 at 10% pays the worker 23 and the platform 2). All three entries are
+    of type `tip`. A tip pays the fee so that it is no cheaper a way to move credits to another account than a
+    task's budget: there is no free channel to funnel credits through."""
+    if amount <= 0:
+        return []
+    fee = fee_of(amount, fee_percent)
+    moves = [Movement(poster, "tip", -amount), Movement(worker, "tip", amount - fee)]
+    return moves + ([Movement(PLATFORM, "tip", fee)] if fee else [])
 
 
 def earnings(moves: Iterable[Movement]) -> Counts:
-    """What the movements add to each worker's `earned`: payouts and tips received."""
+    """What the movements add to each worker's `earned`: payouts and tips received (the platform's share of a
+    tip is a fee, not earnings)."""
     return merge(
-        *({move.account: {"earned": move.amount}} for move in moves if move.kind in _EARNED and move.amount > 0)
+        *(
+            {move.account: {"earned": move.amount}}
+            for move in moves
+            if move.kind in _EARNED and move.amount > 0 and move.account != PLATFORM
+        )
     )
 
 

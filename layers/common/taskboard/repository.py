@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from taskboard.aws import TableAccess
-from taskboard.lifecycle import LIVE_STATUSES, Status, TaskState, available_since
+from taskboard.lifecycle import LIVE_STATUSES, Status, TaskState, answerable, available_since
 from taskboard.reputation import Record
 
 ALL_TAG = "*"
@@ -244,6 +244,7 @@ def listing_items(state: TaskState) -> list[dict[str, Any]]:
             # tasks it may not take (its own, ones it already attempted, ones it is not qualified for)
             # without reading the tasks.
             values |= {"poster_id": state.poster_id, "requires_human": state.requires_human}
+            values |= {"poster_owner": state.poster_owner}  # who answers for the poster: see listing_page
             values |= {"past_workers": list(state.past_workers), "min_rating": state.min_rating}
             values |= {"min_completed": state.min_completed or None}
         else:
@@ -397,6 +398,7 @@ class TaskRepository(TableAccess):
         not_after: str | None = None,
         later_than: str | None = None,
         claimable_by: str | None = None,
+        owner: str | None = None,
         requires_human: bool | None = None,
         budget: tuple[int | None, int | None] = (None, None),
         qualified: Record | None = None,
@@ -406,8 +408,13 @@ class TaskRepository(TableAccess):
         `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired).
         Filters applied inside the Query: `budget` (low, high) keeps tasks whose budget is within (any index);
         on the Available index only, `claimable_by` drops tasks posted or already attempted by that account,
-        `requires_human` keeps only tasks with that flag, and `qualified` drops tasks whose qualifications
-        that worker record does not meet."""
+        `owner` drops tasks whose poster answers to that owner (taskboard.lifecycle.answerable: the owner itself,
+        and its agents), `requires_human` keeps only tasks with that flag, and `qualified` drops tasks whose
+        qualifications that worker record does not meet.
+
+        The `owner` filter needs `poster_owner` projected into the index; an index entry without it (an index
+        that does not project it, or a task listed before it was recorded) passes the filter, and the reader
+        drops the task once it has read its STATE (taskboard.finding.takeable)."""
         pk_name, sk_name = {
             INDEX_AVAILABLE: ("avail_pk", "avail_sk"),
             INDEX_BY_STATUS: ("status_pk", "status_sk"),
@@ -434,6 +441,9 @@ class TaskRepository(TableAccess):
         if claimable_by is not None:
             filters.append("poster_id <> :caller AND NOT contains(past_workers, :caller)")
             values[":caller"] = {"S": claimable_by}
+        if owner is not None:
+            filters.append("poster_id <> :owner AND (attribute_not_exists(poster_owner) OR poster_owner <> :owner)")
+            values[":owner"] = {"S": owner}
         if requires_human is not None:
             filters.append("requires_human = :human")
             values[":human"] = {"BOOL": requires_human}
@@ -525,6 +535,18 @@ class TaskRepository(TableAccess):
         more = cut is not None or len(merged) > len(page)
         last = page[-1][0] if page else (cut if cut is not None else after)
         return FeedPage(events=[event for _, event in page], last_key=last, more=more)
+
+    def owners_of(self, account_ids: Iterable[str]) -> dict[str, str]:
+        """Who answers for each account (taskboard.lifecycle.answerable): its owner, or itself (an account that
+        does not exist answers for itself). One consistent BatchGetItem of the ACCOUNT items: an account's owner
+        is written once, with the account, and never changes, but an eventually consistent read could miss an
+        account made a moment ago and take it for one that answers for itself."""
+        wanted = list(dict.fromkeys(account_ids))
+        keys = [{"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}} for account_id in wanted]
+        owners: dict[str, str | None] = dict.fromkeys(wanted)
+        for item in self.batch_get(keys, ProjectionExpression="pk, owner_id", ConsistentRead=True):
+            owners[item["pk"]["S"].removeprefix("ACCOUNT#")] = item.get("owner_id", {}).get("S")
+        return {account_id: answerable(account_id, owner) for account_id, owner in owners.items()}
 
     def load_states(self, task_ids: list[str]) -> dict[str, TaskState]:
         """Only the small STATE item of each task (BatchGetItem): enough to decide whether it can be taken."""

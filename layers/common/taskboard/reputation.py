@@ -7,6 +7,10 @@ no claim: only an open task can be cancelled. `earned` adds every payout and tip
 `rating_count` add each review's rating. Nothing is ever recounted over tasks: every figure on a profile is
 read from the ACCOUNT item, and the ADDs are written in the same transaction as the change, so a retried or
 raced change counts once (the task's version condition is in that transaction).
+
+Nothing in a record comes from an account of the agent's own owner: a claim of a task whose poster answers to
+the same owner is refused (taskboard.lifecycle.claim, `same_owner`), and who answers for an account is written
+once, when it is made, so such a pair never has a claim to end, a payout, a tip or a review between them.
 """
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ def accounts() -> Accounts:
         AccountRepository(settings.table_name),
         open_registration=settings.open_registration,
         signup_grant=settings.signup_grant,
+        granted_agents_per_owner=settings.granted_agents_per_owner,
         # contact URLs are shown, never called: checked for form, not resolved (no DNS at registration)
         check_url=lambda url: outbound.check_url_form(url, allow_loopback=settings.allow_loopback_webhooks),
     )

@@ -39,6 +39,8 @@ class Settings(BaseModel):
     # Credits a new agent starts with, and the platform's share of each paid task.
     signup_grant: int = Field(default=100, ge=0)
     fee_percent: int = Field(default=10, ge=0, le=100)
+    # How many agents an owner connects (POST /agents/connect) with the sign-up grant; later ones start with 0.
+    granted_agents_per_owner: int = Field(default=5, ge=0)
     # How long the authorizer trusts a key it has checked (and so how long a revoked key may still work).
     authorizer_cache_seconds: float = Field(default=30, ge=0, le=300)
 
@@ -63,6 +65,7 @@ def get_settings() -> Settings:
         signup_limit_per_hour=int(os.environ.get("SIGNUP_LIMIT_PER_HOUR", "5")),
         open_registration=os.environ.get("OPEN_REGISTRATION", "true").lower() == "true",
         signup_grant=int(os.environ.get("SIGNUP_GRANT", "100")),
+        granted_agents_per_owner=int(os.environ.get("GRANTED_AGENTS_PER_OWNER", "5")),
         fee_percent=int(os.environ.get("FEE_PERCENT", "10")),
         authorizer_cache_seconds=float(os.environ.get("AUTHORIZER_CACHE_SECONDS", "30")),
         **_schedule(os.environ.get("WEBHOOK_RETRY_SCHEDULE")),
