@@ -33,8 +33,9 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
-    "description": "Retrying with the same key and body returns the first response "
-    "(header Idempotent-Replayed: true) instead of doing the work again; kept 24 h, per account.",
+    "description": "Retrying with the same key, query and body (compared as JSON) returns the first response "
+    "(header Idempotent-Replayed: true) instead of doing the work again; kept 24 h, per account (per source IP "
+    "for sign-ups). A retry of a response that carried a secret gets 409 idempotency_secret_shown instead.",
 }
 ERRORS_400 = "Bad input: invalid JSON, wrong types, out of range, an unknown field or query parameter, a bad cursor"
 ERRORS_4XX = "Any other error (401, 402, 403, 404, 409, 413, 422, 429); see `code`"
@@ -109,7 +110,10 @@ def generate() -> dict[str, Any]:
         description="Errors share one JSON shape (ErrorResponse). "
         "Send your key as `x-api-key: KEY` or `Authorization: Bearer KEY`; operations whose security "
         "lists no requirement are public, and those that also list `{}` take a key but do not need one. "
-        "Unknown body fields and unknown query parameters are refused with 400 `invalid_request`.",
+        "Unknown body fields and unknown query parameters are refused with 400 `invalid_request`. "
+        "Every request body must be one JSON object of UTF-8 text, at most 20 levels deep, with no duplicate keys, "
+        "no NaN or Infinity, integers of at most 20 digits and finite floats; anything else is refused with 400 "
+        "`invalid_json` and a `reason`.",
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["ErrorResponse"] = ErrorResponse.model_json_schema(
@@ -132,6 +136,8 @@ def generate() -> dict[str, Any]:
             for status, response in responses.items():
                 if status == "204":
                     response.pop("content", None)  # no body, so no media type
+                elif status[0] in "45":  # a route's own error statuses: Powertools gives them the success model
+                    response["content"] = _error_response("")["content"]
             responses["400"] = _error_response(ERRORS_400)
             responses["4XX"] = _error_response(ERRORS_4XX)
             if access[path, method] != "public":

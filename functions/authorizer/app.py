@@ -4,8 +4,9 @@ A key in `x-api-key` or `Authorization: Bearer` is looked up by its SHA-256 (tas
 in the container for AUTHORIZER_CACHE_SECONDS). A valid key is allowed, with its account id, role, key id and
 owner handed to the handler in the request context; a request without a key is allowed as anonymous (the
 handler decides whether its endpoint needs one); a malformed, unknown or revoked key is refused with 401
-before any handler runs. API Gateway's own authorizer cache is off: it needs every identity source present,
-and a caller may use either header or none (README: "Keys")."""
+before any handler runs; two different keys in the two headers are let through with a refusal the handler
+answers with 400 (an authorizer cannot answer 400). API Gateway's own authorizer cache is off: it needs every
+identity source present, and a caller may use either header or none (README: "Keys")."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from taskboard.auth import key_from_headers, key_lookup
+from taskboard.auth import REFUSAL_CONTEXT, ConflictingKeys, key_from_headers, key_lookup
 from taskboard.errors import Unauthorized
 
 # Only what checking a key needs: the authorizer runs before every request, so its cold start is on everyone's
@@ -36,7 +37,11 @@ def _policy(principal: str, method_arn: str, context: dict[str, str]) -> dict[st
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method_arn = str(event.get("methodArn", "*"))
-    key = key_from_headers(event.get("headers"))
+    try:
+        key = key_from_headers(event.get("headers"))
+    except ConflictingKeys:
+        logger.info("two different keys in one request")
+        return _policy("anonymous", method_arn, REFUSAL_CONTEXT)
     if key is None:
         return _policy("anonymous", method_arn, {"role": "anonymous"})
     try:

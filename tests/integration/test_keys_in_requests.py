@@ -113,3 +113,22 @@ def test_the_key_is_checked_before_the_body(api: Api) -> None:
         assert response.status == 401 and response.json()["code"] == "unauthorized", path
     bad_key = api.post("/tasks", {"title": 5}, key="atb_" + "x" * 43)
     assert bad_key.status == 401
+
+
+def test_two_different_keys_in_one_request_get_400_and_change_nothing(api: Api, poster: Agent, worker: Agent) -> None:
+    # Given a task, and a request that names the poster in one header and the worker in the other
+    task = api.post_task(poster, title="whose call?")
+    before = scan_table()
+    headers = {"Authorization": f"Bearer {worker.key}"}
+
+    # When it tries to act (a cancel only the poster may make) or to read
+    cancel = api.post(f"/tasks/{task['id']}/cancel", key=poster.key, headers=headers)
+    read = api.get("/tasks", key=poster.key, headers=headers)
+
+    # Then neither key is guessed at: 400 conflicting_keys, and nothing changed
+    for response in (cancel, read):
+        assert response.status == 400 and response.json()["code"] == "conflicting_keys", response.body
+    assert scan_table() == before
+    # the same key in both headers is one key
+    same = api.post(f"/tasks/{task['id']}/cancel", key=poster.key, headers={"Authorization": f"Bearer {poster.key}"})
+    assert same.status == 200 and same.json()["status"] == "cancelled"

@@ -63,3 +63,18 @@ def test_every_endpoint_refuses_an_unknown_query_parameter_before_writing_anythi
     assert response.status == 400, response.body
     assert response.json()["code"] == "invalid_request" and "surprise" in response.json()["error"]
     assert items(stack) == before
+
+
+def test_a_body_sent_to_an_endpoint_that_takes_none_is_refused_not_ignored(
+    stack: Stack, api: Api, poster: Agent
+) -> None:
+    # Given an open task, and a cancel (which takes no body) sent with a field the client thinks is read
+    task = api.post_task(poster)
+    before = items(stack)
+    refused = api.post(f"/tasks/{task['id']}/cancel", {"reason": "changed my mind"}, key=poster.key)
+
+    # Then it is refused, naming the field, and nothing changed; an empty object is no body at all
+    assert refused.status == 400 and refused.json()["code"] == "invalid_request", refused.body
+    assert "takes no body" in refused.json()["error"] and "reason" in refused.json()["error"]
+    assert items(stack) == before
+    assert api.post(f"/tasks/{task['id']}/cancel", {}, key=poster.key).json()["status"] == "cancelled"

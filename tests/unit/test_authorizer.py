@@ -131,3 +131,14 @@ def test_the_handler_allows_a_key_with_its_caller_anonymous_without_and_refuses_
     # API Gateway answers 401 to an authorizer that raises exactly "Unauthorized"
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         app.handler({"methodArn": ARN, "headers": {"x-api-key": new_key().key}}, Context())
+
+
+def test_two_different_keys_in_the_two_headers_are_refused_not_guessed() -> None:
+    from taskboard.auth import ConflictingKeys, key_from_headers
+
+    one, other = "atb_" + "a" * 43, "atb_" + "b" * 43
+    with pytest.raises(ConflictingKeys):
+        key_from_headers({"x-api-key": one, "Authorization": f"Bearer {other}"})
+    # the same key in both is one key; either header alone is the key
+    assert key_from_headers({"X-Api-Key": one, "authorization": f"bearer {one}"}) == one
+    assert key_from_headers({"Authorization": f"Bearer {other}"}) == other

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from taskboard.aws import TableAccess
-from taskboard.errors import Unauthorized
+from taskboard.errors import InvalidRequest, Unauthorized
 
 KEY_PREFIX = "atb_"
 _KEY_BODY_LENGTH = 43  # secrets.token_urlsafe(32)
@@ -32,15 +32,30 @@ def new_key() -> NewKey:
     return NewKey(key=key, key_id="key_" + hash_key(key)[:16])
 
 
+class ConflictingKeys(InvalidRequest):
+    """`x-api-key` and `Authorization: Bearer` name two different keys: which one is meant cannot be guessed."""
+
+    code = "conflicting_keys"
+
+    def __init__(self) -> None:
+        super().__init__("x-api-key and Authorization carry two different keys; send one key (in either header).")
+
+
+# The authorizer cannot answer 400 itself (only allow, deny or 401): it lets such a request through as
+# anonymous with this refusal in its context, and the handler answers it (taskboard.http).
+REFUSAL_CONTEXT = {"role": "anonymous", "refusal": ConflictingKeys.code}
+
+
 def key_from_headers(headers: dict[str, str] | None) -> str | None:
-    """The key from `x-api-key: KEY` or `Authorization: Bearer KEY` (header names are case-insensitive)."""
+    """The key from `x-api-key: KEY` or `Authorization: Bearer KEY` (header names are case-insensitive); the
+    same key in both is one key. Raises ConflictingKeys for two different ones."""
     lowered = {name.lower(): value for name, value in (headers or {}).items() if isinstance(value, str)}
-    if lowered.get("x-api-key"):
-        return lowered["x-api-key"].strip()
+    api_key = lowered.get("x-api-key", "").strip() or None
     scheme, _, credentials = lowered.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return None
+    bearer = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+    if api_key and bearer and api_key != bearer:
+        raise ConflictingKeys()
+    return api_key or bearer
 
 
 def looks_like_key(key: str) -> bool:

@@ -152,3 +152,26 @@ class Unavailable(BoardError):
 class TimerFiredEarly(Exception):
     """A timer woke before its deadline (Step Functions waits in whole seconds). Not an API error: the state
     machine's Retry on this exact name (the Lambda error type) tries again a moment later."""
+
+
+class SameOwner(Forbidden):
+    """The caller and the task's poster answer to one owner (siblings, or an owner and its own agent): they may
+    not work for, pay or review each other (taskboard.lifecycle.claim)."""
+
+    code = "same_owner"
+
+
+class InvalidJson(InvalidRequest):
+    """A request body the one JSON reader at the door refuses (taskboard.json_reader.read_json): not UTF-8, not
+    JSON, not an object at the top, too deep, a duplicate key, NaN or Infinity, or a number out of range.
+    `reason` (in the response) names the rule, one of taskboard.json_reader.JSON_REASONS."""
+
+    code = "invalid_json"
+
+
+class ResultTooComplex(BoardError):
+    """Checking a delivered result against output_schema ran past its time or error budget, or one pattern would
+    have been run over a string too long to bound (taskboard.schema_check): refused, nothing recorded, never a 5xx.
+    A 422 like result_invalid: this result cannot be accepted against this schema; sending it again will not help."""
+
+    status, code = 422, "result_too_complex"

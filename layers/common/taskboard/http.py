@@ -5,9 +5,13 @@ and the local stack include the same routers, so all three see one definition of
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -18,8 +22,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from taskboard import idempotency, limits
-from taskboard.auth import Caller
-from taskboard.errors import BoardError, InvalidRequest, TooManyRequests, Unauthorized
+from taskboard.auth import Caller, ConflictingKeys
+from taskboard.errors import BoardError, InvalidJson, InvalidRequest, TooManyRequests, Unauthorized
+from taskboard.json_reader import read_json
+from taskboard.lifecycle import answerable
 from taskboard.limits import BODY_MAX_BYTES
 from taskboard.ratelimit import Limit, Verdict
 from taskboard.runtime import accounts, board, logger, metrics, rate_limiter, tracer, webhooks
@@ -42,16 +48,35 @@ __all__ = [
     "metrics",
     "optional_caller",
     "owns",
+    "party",
     "principal",
     "webhooks",
 ]
 
 
+# The body the door read last in this thread (the local server runs requests in threads), with what it read:
+# Powertools asks for the very same text again (json_body_deserializer), and is handed it without a second read.
+_last_read = threading.local()
+
+
 def _json_body(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise json.JSONDecodeError("JSON is nested too deeply", text, 0) from None
+    """Powertools' json_body_deserializer: what the door read, or the same reader."""
+    last = getattr(_last_read, "body", None)
+    if last is not None and last[0] is text:
+        return last[1]
+    return read_json(text)
+
+
+def _read_body(event: dict[str, Any]) -> None:
+    """Every body is read at the door, whatever the method and whether or not the route takes one, so no route
+    sees (or ignores) a body the reader refuses. A body still base64-encoded here did not decode to UTF-8."""
+    _last_read.body = None
+    body = event.get("body")
+    if body is None:
+        return
+    if event.get("isBase64Encoded"):
+        raise InvalidJson("Request body is not UTF-8 text.", reason="not_utf8")
+    _last_read.body = (body, read_json(body))
 
 
 def error_response(status: int, code: str, message: str, request_id: str | None = None, **extra: Any) -> Response:
@@ -87,7 +112,12 @@ def make_app(router: Router) -> APIGatewayRestResolver:
         ]
         if any(item["type"] == "json_invalid" for item in details):
             return error_response(
-                400, "invalid_json", "Request body is not valid JSON.", _request_id(app), details=details
+                400,
+                "invalid_json",
+                "Request body is not valid JSON.",
+                _request_id(app),
+                reason="malformed",
+                details=details,
             )
         summary = "; ".join(f"{item['location']}: {item['message']}" for item in details[:5])
         return error_response(400, "invalid_request", f"Invalid request: {summary}", _request_id(app), details=details)
@@ -108,16 +138,32 @@ def make_app(router: Router) -> APIGatewayRestResolver:
 def _as_json_request(event: dict[str, Any]) -> dict[str, Any] | None:
     """Every body is read as JSON whatever Content-Type says (curl -d sends a form type by default).
 
-    Returns an error response instead when the body is bigger than any valid request could be."""
+    A body API Gateway hands over base64-encoded becomes text when its bytes are UTF-8; one that is not stays
+    encoded, and the reader at the door refuses it (400 invalid_json, not_utf8). Returns an error response
+    instead when the body is bigger than any valid request could be."""
     body = event.get("body")
     if body is None:
         return None
-    if len(body) > BODY_MAX_BYTES:
+    if event.get("isBase64Encoded"):
+        size = len(body) * 3 // 4  # base64 holds 3 bytes in 4 characters
+        if size <= BODY_MAX_BYTES:
+            try:
+                raw = base64.b64decode(body, validate=True)
+                event["body"], event["isBase64Encoded"], size = raw.decode(), False, len(raw)
+            except (binascii.Error, UnicodeDecodeError):
+                pass  # stays encoded: refused at the door
+    else:
+        size = len(body) if len(body) > BODY_MAX_BYTES else len(body.encode(errors="surrogatepass"))
+    if size > BODY_MAX_BYTES:
         return {
             "statusCode": 413,
             "headers": {"Content-Type": "application/json"},
             "body": json.dumps(
-                {"error": f"Request body is larger than {BODY_MAX_BYTES} bytes.", "code": "payload_too_large"}
+                {
+                    "error": f"Request body is larger than {BODY_MAX_BYTES} bytes.",
+                    "code": "payload_too_large",
+                    "request_id": (event.get("requestContext") or {}).get("requestId"),
+                }
             ),
         }
     for field in ("headers", "multiValueHeaders"):
@@ -137,7 +183,10 @@ def _caller(event: dict[str, Any], access: Access) -> Caller | None:
     gets here: the authorizer refuses it with 401. "public" endpoints have no authorizer."""
     if access == "public":
         return None
-    caller = Caller.from_context((event.get("requestContext") or {}).get("authorizer"))
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    if context.get("refusal") == ConflictingKeys.code:
+        raise ConflictingKeys()
+    caller = Caller.from_context(context)
     if caller is None and access == "key":
         raise Unauthorized(
             "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
@@ -166,10 +215,31 @@ def _rate_limit(event: dict[str, Any], caller: Caller | None, kind: RateLimited)
         return None
 
 
-def _query_parameters(app: APIGatewayRestResolver) -> frozenset[str]:
-    """The query parameters the app's routes declare (one route per function)."""
+@dataclass(frozen=True)
+class _Takes:
+    """What the function's route declares it takes, besides its path: query parameters, and whether a body."""
+
+    query: frozenset[str]
+    body: bool
+
+
+def _declared(app: APIGatewayRestResolver) -> _Takes:
     routes = [*app._static_routes, *app._dynamic_routes]
-    return frozenset(str(param.alias) for route in routes for param in route.dependant.query_params)
+    return _Takes(
+        query=frozenset(str(param.alias) for route in routes for param in route.dependant.query_params),
+        body=any(route.dependant.body_params for route in routes),
+    )
+
+
+def _refuse_unwanted_body(event: dict[str, Any], takes_body: bool) -> None:
+    """A body with fields sent to an endpoint that takes none is refused, as an unknown field would be: a client
+    that thinks it sent `{"reason": ...}` with a complete must hear that nothing read it. `{}` is no body."""
+    body = getattr(_last_read, "body", None)
+    if takes_body or body is None or not body[1]:
+        return
+    fields = ", ".join(sorted(body[1]))
+    details = [{"location": "body", "message": "This endpoint takes no body.", "type": "extra_forbidden"}]
+    raise InvalidRequest(f"Invalid request: this endpoint takes no body (sent: {fields}).", details=details)
 
 
 def _refuse_unknown_query(event: dict[str, Any], known: frozenset[str]) -> None:
@@ -200,7 +270,7 @@ def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = 
     `limit` names the counter the request is charged to: "api" and "poll" per key (per source IP without
     one) and minute, "signup" per source IP and hour."""
     app = make_app(router)
-    known_query = functools.cache(lambda: _query_parameters(app))  # worked out on the first request, not at import
+    takes = functools.cache(lambda: _declared(app))  # worked out on the first request, not at import
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
@@ -218,7 +288,9 @@ def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = 
                     f"Rate limit of {verdict.limit} requests reached; retry in {verdict.retry_after} s.",
                     retry_after=verdict.retry_after,
                 )
-            _refuse_unknown_query(event, known_query())
+            _refuse_unknown_query(event, takes().query)
+            _read_body(event)  # a body the reader refuses is a 400 before anything (idempotency, the route) runs
+            _refuse_unwanted_body(event, takes().body)
             app.append_context(caller=caller.account_id if caller else None, principal=caller)
             response = idempotency.once(
                 event,
@@ -257,6 +329,13 @@ def principal(router: Router) -> Caller:
     if found is None:
         raise Unauthorized("This endpoint needs an API key.")
     return found
+
+
+def party(router: Router) -> str:
+    """Who answers for the caller (its owner, or itself: lifecycle.answerable), from the authorizer's context with
+    no read: an agent's owner is written once, at connect. Only for functions whose `access` is "key"."""
+    me = principal(router)
+    return answerable(me.account_id, me.owner_id)
 
 
 def owns(router: Router) -> Callable[[str], bool] | None:

@@ -37,3 +37,9 @@ BUDGET_MAX = 1_000_000
 # Reviews and qualifications
 REVIEW_COMMENT_MAX = 2_000
 MIN_COMPLETED_MAX = 1_000_000
+# What the one JSON reader at the door accepts (taskboard.json_reader.read_json; README "Errors", invalid_json). Each
+# limit sits well inside what a later step can handle: pydantic's serializer (254 levels), DynamoDB (32 levels
+# in a map, 38 digits in a number), Python's int/str conversion (4,300 digits) and json.
+JSON_DEPTH_MAX = 20  # levels of arrays and objects in a request body; the body's own object is the first
+JSON_FIELD_DEPTH_MAX = JSON_DEPTH_MAX - 1  # input, output_schema, result, metadata: what fits inside a body
+JSON_INT_DIGITS_MAX = 20  # an integer of more digits is refused (a float must be finite: 1e400 is refused)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from taskboard import limits
 
@@ -17,6 +27,110 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 def json_size(value: Any) -> int:
     """Size of `value` as compact UTF-8 JSON: the measure every byte limit uses."""
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+# ---- what may be stored and shown ------------------------------------------------------------------------------
+# Validated means storable and renderable: what a request model accepts can be written, read back and serialized
+# into every response that carries it (pydantic's serializer, json, DynamoDB) without an error.
+
+_BIG_INT = 10**limits.JSON_INT_DIGITS_MAX
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+_JSON_TYPES = (bool, int, float, str, dict, list, tuple, type(None))  # bool before int: a bool is an int
+_EXACT_JSON_TYPES = frozenset(_JSON_TYPES)
+
+
+def json_problem(value: Any, max_depth: int) -> tuple[str, str] | None:
+    """Why `value` (parsed JSON, or what a model was given for a JSON field) cannot be stored and shown, as
+    (reason, what is wrong), or None when it can. JSON values only (objects with string keys, arrays, strings,
+    numbers, true, false, null), arrays and objects nested at most `max_depth` levels (a scalar is 0 levels, `[]`
+    one), integers of at most limits.JSON_INT_DIGITS_MAX digits, finite floats, and strings (keys too) that are
+    Unicode text (no unpaired UTF-16 surrogate, which `"\\ud800"` would give). Reads breadth first, no recursion:
+    about 20 ms for the largest body of small items."""
+    level: list[Any] = [value]
+    depth = 0
+    while level:
+        below: list[Any] = []
+        for item in level:
+            kind: type | None = type(item)
+            if kind not in _EXACT_JSON_TYPES:  # a subclass (an IntEnum, an OrderedDict), or not JSON at all
+                kind = next((json_type for json_type in _JSON_TYPES if isinstance(item, json_type)), None)
+                if kind is None:
+                    return "not_json", f"has a {type(item).__name__}, which is not a JSON value"
+            if kind is int:
+                if not -_BIG_INT < item < _BIG_INT:
+                    return "number_too_large", f"has an integer of more than {limits.JSON_INT_DIGITS_MAX} digits"
+            elif kind is str:
+                if not item.isascii() and _SURROGATE.search(item):
+                    return "unpaired_surrogate", "has a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff)"
+            elif kind is dict or kind is list or kind is tuple:
+                if depth == max_depth:
+                    return "too_deep", f"nests arrays and objects more than {max_depth} levels deep"
+                if kind is dict:
+                    for key in item:
+                        if not isinstance(key, str):
+                            return "not_json", "has an object key that is not a string"
+                        if not key.isascii() and _SURROGATE.search(key):
+                            return "unpaired_surrogate", "has a key with an unpaired UTF-16 surrogate (\\ud800-\\udfff)"
+                    below.extend(item.values())
+                else:
+                    below.extend(item)
+            elif kind is float and not math.isfinite(item):
+                return "non_finite_number", "has NaN or Infinity, which are not JSON numbers"
+        level, depth = below, depth + 1
+    return None
+
+
+def stored_json(value: Any, name: str, max_bytes: int) -> Any:
+    """A JSON field that is stored and shown again (input, output_schema, result, metadata): at most
+    limits.JSON_FIELD_DEPTH_MAX levels deep and `max_bytes` of compact UTF-8 JSON, and nothing json_problem
+    refuses. Raises ValueError (a 400 naming the field)."""
+    problem = json_problem(value, limits.JSON_FIELD_DEPTH_MAX)
+    if problem is not None:
+        raise ValueError(f"{name} {problem[1]}")
+    if json_size(value) > max_bytes:
+        raise ValueError(f"{name} must be at most {max_bytes} bytes of JSON")
+    return value
+
+
+# The one display-string rule. No string a person reads as text may hold the C0 controls (NUL, BEL, ESC, ...), DEL
+# or the C1 controls, the line and paragraph separators U+2028/U+2029, unpaired surrogates, or the invisible
+# bidirectional formatting characters that reorder what a reader sees (U+202E shows "gpj.exe" as "exe.jpg"): the
+# embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069 and the marks U+200E, U+200F, U+061C. A long
+# text (DisplayText) may hold line feeds and tabs; a CR LF in it is read as a line feed, a lone CR is refused.
+_NEVER_SHOWN = r"\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_REFUSED_IN_LINE = re.compile(rf"[\x00-\x0a{_NEVER_SHOWN}]")
+_REFUSED_IN_TEXT = re.compile(rf"[\x00-\x08{_NEVER_SHOWN}]")  # tab (U+0009) and line feed (U+000A) are text
+
+
+def _displayable(refused: re.Pattern[str], note: str) -> Any:
+    def check(value: str) -> str:
+        found = refused.search(value)
+        if found is not None:
+            raise ValueError(
+                f"must not contain control characters or invisible bidirectional formatting characters{note}; "
+                f"found U+{ord(found.group()):04X} at character {found.start() + 1}"
+            )
+        return value
+
+    return check
+
+
+def _crlf(value: Any) -> Any:
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+# A one-line label (a title, a name, posted_by, agent_id) and a long text (a description, a comment, a reason);
+# length limits are added where each is used.
+_ONE_LINE = AfterValidator(_displayable(_REFUSED_IN_LINE, ""))
+DisplayLine = Annotated[str, _ONE_LINE]
+DisplayText = Annotated[
+    str, BeforeValidator(_crlf), AfterValidator(_displayable(_REFUSED_IN_TEXT, " (line feeds and tabs are fine)"))
+]
+Name = Annotated[DisplayLine, Field(min_length=1, max_length=limits.NAME_MAX)]
+# the rule after the pattern: a pattern given after a validator is enforced but left out of the JSON Schema
+Email = Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN), _ONE_LINE]
 
 
 def normalize_tag(raw: str) -> str:
@@ -56,8 +170,8 @@ class _Request(BaseModel):
 
 class CreateKeyRequest(_Request):
     model_config = _examples({"name": "scraper-7", "email": "ops@example.com"})
-    email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = None
-    name: Annotated[str, Field(min_length=1, max_length=limits.NAME_MAX)] | None = None
+    email: Email | None = None
+    name: Name | None = None
 
 
 class CreateKeyResponse(BaseModel):
@@ -85,13 +199,17 @@ class CreateTaskRequest(_Request):
             "budget": 25,
         }
     )
-    title: Annotated[str, Field(min_length=1, max_length=limits.TITLE_MAX)]
-    description: Annotated[str, Field(max_length=limits.DESCRIPTION_MAX)] = ""
-    input: Any = Field(default=None, description=f"Any JSON for the worker, at most {limits.INPUT_MAX_BYTES} bytes.")
+    title: Annotated[DisplayLine, Field(min_length=1, max_length=limits.TITLE_MAX)]
+    description: Annotated[DisplayText, Field(max_length=limits.DESCRIPTION_MAX)] = ""
+    input: Any = Field(
+        default=None,
+        description=f"Any JSON for the worker, at most {limits.INPUT_MAX_BYTES} bytes and "
+        f"{limits.JSON_FIELD_DEPTH_MAX} levels deep.",
+    )
     output_schema: dict[str, Any] | None = Field(
         default=None,
-        description=f"A JSON Schema every delivered result must match; at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes, "
-        "local $refs only.",
+        description=f"A JSON Schema every delivered result must match; at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes "
+        f"and {limits.JSON_FIELD_DEPTH_MAX} levels deep, local $refs only.",
     )
     tags: Annotated[list[Tag], BeforeValidator(_tags), Field(max_length=limits.TAGS_MAX)] = []
     requires_human: bool = False
@@ -101,7 +219,7 @@ class CreateTaskRequest(_Request):
     auto_complete_seconds: Annotated[
         int, Field(ge=limits.AUTO_COMPLETE_SECONDS[0], le=limits.AUTO_COMPLETE_SECONDS[1])
     ] = 86_400
-    posted_by: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
+    posted_by: Annotated[DisplayLine, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
         default=None, description="A free label for the poster (an agent name); authorization uses the key."
     )
     budget: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] = Field(
@@ -126,16 +244,12 @@ class CreateTaskRequest(_Request):
     @field_validator("input")
     @classmethod
     def _input_size(cls, value: Any) -> Any:
-        if json_size(value) > limits.INPUT_MAX_BYTES:
-            raise ValueError(f"input must be at most {limits.INPUT_MAX_BYTES} bytes of JSON")
-        return value
+        return stored_json(value, "input", limits.INPUT_MAX_BYTES)
 
     @field_validator("output_schema")
     @classmethod
     def _schema_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and json_size(value) > limits.OUTPUT_SCHEMA_MAX_BYTES:
-            raise ValueError(f"output_schema must be at most {limits.OUTPUT_SCHEMA_MAX_BYTES} bytes of JSON")
-        return value
+        return None if value is None else stored_json(value, "output_schema", limits.OUTPUT_SCHEMA_MAX_BYTES)
 
     @field_validator("min_rating")
     @classmethod
@@ -157,7 +271,7 @@ class CreateTaskRequest(_Request):
 
 class ClaimRequest(_Request):
     model_config = _examples({"agent_id": "mybot@example.com"})
-    agent_id: Annotated[str, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
+    agent_id: Annotated[DisplayLine, Field(min_length=1, max_length=limits.LABEL_MAX)] | None = Field(
         default=None, description="A free label for the worker (AgentDo's agent_id); authorization uses the key."
     )
 
@@ -172,21 +286,21 @@ class WorkerRequest(_Request):
 class DeliverRequest(WorkerRequest):
     model_config = _examples({"result": [{"zip": "90210", "median_value": 3500000}], "attempt": 1})
     result: Any = Field(
-        default=None, description=f"The result, checked against output_schema; {limits.RESULT_MAX_BYTES} bytes."
+        default=None,
+        description=f"The result, checked against output_schema; at most {limits.RESULT_MAX_BYTES} bytes and "
+        f"{limits.JSON_FIELD_DEPTH_MAX} levels deep.",
     )
     result_url: Annotated[str, Field(max_length=limits.URL_MAX, pattern=r"^https?://\S+$")] | None = None
 
     @field_validator("result")
     @classmethod
     def _result_size(cls, value: Any) -> Any:
-        if json_size(value) > limits.RESULT_MAX_BYTES:
-            raise ValueError(f"result must be at most {limits.RESULT_MAX_BYTES} bytes of JSON")
-        return value
+        return stored_json(value, "result", limits.RESULT_MAX_BYTES)
 
 
 class RejectRequest(_Request):
     model_config = _examples({"reason": "Half of the zip codes are missing a median value."})
-    reason: Annotated[str, Field(max_length=limits.REASON_MAX)] | None = None
+    reason: Annotated[DisplayText, Field(max_length=limits.REASON_MAX)] | None = None
 
 
 TaskStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled"]
@@ -273,6 +387,11 @@ class ErrorResponse(BaseModel):
     error: str = Field(description="What went wrong, for a person.")
     code: str = Field(description="Stable machine-readable code, e.g. task_not_claimable.")
     request_id: str | None = None
+    reason: str | None = Field(
+        default=None,
+        description="invalid_json: the rule the body broke (not_utf8, malformed, not_an_object, too_deep, "
+        "duplicate_key, non_finite_number, number_too_large, unpaired_surrogate).",
+    )
     details: list[dict[str, Any]] | None = Field(default=None, description="Field errors of a bad request.")
     validation_errors: list[str] | None = Field(default=None, description="result_invalid: each with its JSON pointer.")
     expected_schema: dict[str, Any] | None = Field(
@@ -431,20 +550,17 @@ AGENT_ID_SCHEMA = {
 }
 AgentId = Annotated[str, BeforeValidator(_agent_id), Field(pattern=AGENT_ID_PATTERN), WithJsonSchema(AGENT_ID_SCHEMA)]
 Capabilities = Annotated[list[Tag], BeforeValidator(_tags), Field(max_length=limits.CAPABILITIES_MAX)]
-Name = Annotated[str, Field(min_length=1, max_length=limits.NAME_MAX)]
 Url = Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)]
 
 
 def _metadata_size(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and json_size(value) > limits.METADATA_MAX_BYTES:
-        raise ValueError(f"metadata must be at most {limits.METADATA_MAX_BYTES} bytes of JSON")
-    return value
+    return None if value is None else stored_json(value, "metadata", limits.METADATA_MAX_BYTES)
 
 
 class _ProfileFields(_Request):
     """What an agent says about itself; every field optional (PATCH sends only what changes)."""
 
-    description: Annotated[str, Field(max_length=limits.DESCRIPTION_PROFILE_MAX)] | None = None
+    description: Annotated[DisplayText, Field(max_length=limits.DESCRIPTION_PROFILE_MAX)] | None = None
     capabilities: Capabilities | None = Field(
         default=None,
         description="Free tags, matched case-insensitively (stored lower case); the hub's CODING, DEBUGGING, "
@@ -455,7 +571,10 @@ class _ProfileFields(_Request):
     price_per_task: Annotated[int, Field(ge=0, le=limits.PRICE_MAX)] | None = Field(
         default=None, description="Asking price in credits (informational)."
     )
-    metadata: dict[str, Any] | None = Field(default=None, description=f"At most {limits.METADATA_MAX_BYTES} bytes.")
+    metadata: dict[str, Any] | None = Field(
+        default=None,
+        description=f"At most {limits.METADATA_MAX_BYTES} bytes and {limits.JSON_FIELD_DEPTH_MAX} levels deep.",
+    )
 
     _size = field_validator("metadata")(_metadata_size)
 
@@ -472,7 +591,7 @@ class RegisterAgentRequest(_ProfileFields):
     )
     name: Name
     capabilities: Capabilities = []  # type: ignore[assignment]
-    owner_email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = Field(
+    owner_email: Email | None = Field(
         default=None, description="A contact for the agent's human; private (only GET /agents/me shows it)."
     )
 
@@ -496,7 +615,7 @@ class UpdateProfileRequest(_ProfileFields):
 class RegisterOwnerRequest(_Request):
     model_config = _examples({"name": "Ada", "email": "ada@example.com"})
     name: Name
-    email: Annotated[str, Field(max_length=limits.EMAIL_MAX, pattern=EMAIL_PATTERN)] | None = None
+    email: Email | None = None
 
 
 class RegistrationTokenRequest(_Request):
@@ -635,7 +754,7 @@ class Ledger(BaseModel):
 class ReviewRequest(_Request):
     model_config = _examples({"rating": 5, "comment": "Complete and on time.", "tip": 5})
     rating: Annotated[int, Field(ge=1, le=5)] = Field(description="1 to 5 stars.")
-    comment: Annotated[str, Field(max_length=limits.REVIEW_COMMENT_MAX)] | None = None
+    comment: Annotated[DisplayText, Field(max_length=limits.REVIEW_COMMENT_MAX)] | None = None
     tip: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] = Field(
         default=0, description="Credits from the poster's balance to the worker, no fee; 402 if the balance is short."
     )

@@ -29,6 +29,8 @@ def decode_cursor(cursor: str | None, pattern: re.Pattern[str] = _SORT_KEY) -> s
         sort_key = payload["k"] if isinstance(payload, dict) and payload.get("v") == 1 else None
     except (ValueError, binascii.Error, UnicodeDecodeError, TypeError, KeyError):
         sort_key = None
-    if not isinstance(sort_key, str) or not pattern.match(sort_key):
+    # Exactly what encode_cursor wrote: base64 decoding skips stray characters and `$` admits a final newline,
+    # so a lenient check would take cursors this API never handed out.
+    if not isinstance(sort_key, str) or not pattern.fullmatch(sort_key) or encode_cursor(sort_key) != cursor:
         raise InvalidCursor("cursor is not one this API returned; start again without it.")
     return sort_key

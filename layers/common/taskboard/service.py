@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from taskboard import finding, lifecycle, money, reputation
+from taskboard import finding, lifecycle, money, reputation, tolerant
 from taskboard.clock import Clock, to_iso, utc_now
 from taskboard.errors import (
     AlreadyReviewed,
@@ -19,6 +19,7 @@ from taskboard.errors import (
     NotQualified,
     OwnTask,
     ResultInvalid,
+    SameOwner,
     StaleClaim,
     TaskNotFound,
 )
@@ -113,7 +114,9 @@ class TaskBoard:
 
     # ---- posting and reading ------------------------------------------------------------------------------
 
-    def post(self, caller: str, request: CreateTaskRequest) -> CreatedTask:
+    def post(self, caller: str, request: CreateTaskRequest, owner: str | None = None) -> CreatedTask:
+        """Publish a task. `owner` answers for the caller (lifecycle.answerable; looked up when not given) and is
+        recorded on the task, so that no account of the same owner can claim it."""
         if request.output_schema is not None:
             check_output_schema(request.output_schema)
         now = self.clock()
@@ -127,6 +130,7 @@ class TaskBoard:
             id=task_id,
             title=request.title,
             poster_id=caller,
+            poster_owner=owner or self._owner_of(caller),
             created_at=to_iso(now),
             updated_at=to_iso(now),
             tags=tuple(request.tags),
@@ -144,11 +148,16 @@ class TaskBoard:
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
         state, events = self._record(None, state, now)
         also = [self.webhooks().subscriptions.callback_put(callback)] if self.webhooks and callback else []
+        escrowed_at = now
         for _ in range(_MAX_RACES):  # a budget is escrowed on the balance it was read at; a race reads again
             try:
-                self.tasks.create(state, body, events, also + self._money(None, state, now))
+                self.tasks.create(state, body, events, also + self._money(None, state, escrowed_at))
                 break
             except WriteConflict:
+                # the entry is stamped before the balance is read again, like every change's: the change that
+                # won came first and sorts first, so an account's ledger in key order is the order its balance
+                # moved in (what make audit adds up)
+                escrowed_at = self.clock()
                 continue
         else:
             raise Conflict("Your balance is changing too fast; try again.")
@@ -192,7 +201,9 @@ class TaskBoard:
             task = stored.get(task_id_of(key))
             if task is None:
                 continue
-            view = self._view(task, None, now)
+            view = tolerant.read(self._view, task, None, now, key=f"TASK#{task.state.id}", kind="task")
+            if view is None:
+                continue  # cannot be shown (logged, counted in UnreadableItems): the rest of the page still is
             if (status != "all" and view.status != status) or (
                 requires_human is not None and view.requires_human != requires_human
             ):
@@ -206,50 +217,67 @@ class TaskBoard:
 
     # ---- finding and claiming work -------------------------------------------------------------------------
 
-    def next(self, caller: str, search: Search, timeout: float) -> NextTaskResponse:
-        """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear."""
+    def next(self, caller: str, search: Search, timeout: float, owner: str | None = None) -> NextTaskResponse:
+        """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear. `owner`
+        answers for the caller (looked up when not given): tasks of the same owner's accounts are not offered."""
 
-        search = replace(search, record=self.records(caller))
+        search = replace(search, record=self.records(caller), owner=owner or self._owner_of(caller))
 
-        def attempt() -> StoredTask | None:
+        def attempt() -> Task | None:
             for task_id in finding.claimable(self.tasks, caller, search, self.clock()):
                 stored = self.tasks.load(task_id)
                 if stored is not None and finding.takeable(
                     lifecycle.settle(stored.state, self.clock()), caller, search
                 ):
-                    return stored
+                    view = tolerant.read(self._view, stored, caller, self.clock(), key=f"TASK#{task_id}", kind="task")
+                    if view is not None:  # else skipped (logged, counted): the next candidate
+                        return view
             return None
 
         found = self._poll(attempt, timeout)
-        now = self.clock()
-        return NextTaskResponse(task=self._view(found, caller, now) if found else None, retry=found is None)
+        return NextTaskResponse(task=found, retry=found is None)
 
-    def claim_next(self, caller: str, search: Search, agent_id: str | None, timeout: float) -> NextTaskResponse:
+    def claim_next(
+        self, caller: str, search: Search, agent_id: str | None, timeout: float, owner: str | None = None
+    ) -> NextTaskResponse:
         """Find and claim in one call: a lost race for one candidate moves on to the next."""
         record = self.records(caller)
-        search = replace(search, record=record)
+        owner = owner or self._owner_of(caller)
+        search = replace(search, record=record, owner=owner)
 
         def attempt() -> Task | None:
             for tries, task_id in enumerate(finding.claimable(self.tasks, caller, search, self.clock())):
                 if tries >= _CLAIM_TRIES:
                     return None
                 try:
-                    return self._claim(task_id, caller, agent_id, lambda: record)
-                except (Conflict, OwnTask, TaskNotFound, NotQualified):  # lost the race for it: try the next one
+                    return self._claim(task_id, caller, agent_id, lambda: record, owner)
+                except (Conflict, OwnTask, SameOwner, TaskNotFound, NotQualified, tolerant.Unreadable):  # next
                     continue
             return None
 
         claimed = self._poll(attempt, timeout)
         return NextTaskResponse(task=claimed, retry=claimed is None)
 
-    def claim(self, task_id: str, caller: str, agent_id: str | None) -> Task:
-        """Claim one task. The caller's record is read (one GetItem) only if the task has qualifications."""
-        return self._claim(task_id, caller, agent_id, lambda: self.records(caller))
+    def claim(self, task_id: str, caller: str, agent_id: str | None, owner: str | None = None) -> Task:
+        """Claim one task. The caller's record is read (one GetItem) only if the task has qualifications; who
+        answers for the caller (`owner`) is looked up (one GetItem) when not given."""
+        return self._claim(task_id, caller, agent_id, lambda: self.records(caller), owner)
 
-    def _claim(self, task_id: str, caller: str, agent_id: str | None, record: Callable[[], Record]) -> Task:
+    def _claim(
+        self, task_id: str, caller: str, agent_id: str | None, record: Callable[[], Record], owner: str | None
+    ) -> Task:
+        known: dict[str, str] = {}
+
+        def owner_of(account_id: str) -> str:
+            if account_id not in known:
+                known[account_id] = self._owner_of(account_id)
+            return known[account_id]
+
         def decide(state: TaskState, now: datetime) -> TaskState:
+            if state.poster_owner is None:  # posted before posters' owners were recorded: the claim records it
+                state = replace(state, poster_owner=owner_of(state.poster_id))
             mine = record() if lifecycle.qualified(state) else None
-            return lifecycle.claim(state, caller, now, agent_id, mine)
+            return lifecycle.claim(state, caller, now, agent_id, mine, owner or owner_of(caller))
 
         return self._transition(task_id, caller, decide)
 
@@ -265,10 +293,15 @@ class TaskBoard:
         if not delivered and request.result_url is None:
             raise InvalidRequest("Deliver a `result`, a `result_url`, or both.")
 
+        checked: list[list[str]] = []  # the schema never changes: a re-decided race does not check again
+
         def decide(stored: StoredTask, now: datetime) -> Decision:
+            self._readable(stored, caller, now)
             lifecycle.check_worker(stored.state, caller, now, request.attempt)  # 403/409 before any 422
             schema = stored.body.output_schema
-            errors = result_errors(schema, request.result) if schema is not None else []
+            if schema is not None and delivered and not checked:  # a result_url alone has nothing to check here
+                checked.append(result_errors(schema, request.result))
+            errors = checked[0] if checked else []
             if errors:
                 raise ResultInvalid(
                     "Result does not match the required output_schema",
@@ -333,6 +366,11 @@ class TaskBoard:
             after = lifecycle.review(state, caller, now)
             worker = after.claimed_by
             assert worker is not None  # lifecycle.review: a completed task has its worker
+            if state.poster_owner is None:
+                # claimed before claims checked who answers for the worker (since then, a claim across one
+                # owner's accounts is refused, and so a review between them cannot happen): check it here
+                owners = self.tasks.owners_of([caller, worker])
+                lifecycle.check_parties(owners[caller], owners[worker])
             review = StoredReview(worker, caller, request.rating, request.comment, request.tip, to_iso(now))
             shown = _review_view(task_id, review)
             after, events = self._record(
@@ -344,7 +382,8 @@ class TaskBoard:
             )
             counts = {worker: {"rating_sum": request.rating, "rating_count": 1}}
             try:
-                money_items = self.purse.actions(task_id, money.tip(caller, worker, request.tip), to_iso(now), counts)
+                tip = money.tip(caller, worker, request.tip, self.purse.fee_percent)
+                money_items = self.purse.actions(task_id, tip, to_iso(now), counts)
                 self.tasks.save(
                     state, after, events=events, also=[*review_puts(self.tasks.table, task_id, review), *money_items]
                 )
@@ -384,7 +423,8 @@ class TaskBoard:
             caller, after=decode_cursor(after, FEED_KEY), until=settled + "#~", limit=limit, types=types
         )
         cursor = encode_cursor(page.last_key) if page.last_key else None
-        return EventFeed(events=page.events, next_cursor=cursor, has_more=page.more)
+        events = tolerant.read_all(page.events, tolerant.same, lambda event: f"EVENT {event.get('id')}", "event")
+        return EventFeed(events=events, next_cursor=cursor, has_more=page.more)
 
     # ---- mechanics -----------------------------------------------------------------------------------------
 
@@ -416,6 +456,16 @@ class TaskBoard:
         ]
         return after, envelopes
 
+    def _owner_of(self, account_id: str) -> str:
+        """Who answers for an account (lifecycle.answerable): one consistent BatchGetItem of one key."""
+        return self.tasks.owners_of([account_id])[account_id]
+
+    def _readable(self, stored: StoredTask, caller: str | None, now: datetime) -> StoredTask:
+        """`stored`, if the task can be shown (its view renders); else tolerant.Unreadable (a 500), raised before the
+        change is written, so that no change commits behind a 500."""
+        tolerant.require(self._view, stored, caller, now, key=f"TASK#{stored.state.id}", kind="task")
+        return stored
+
     def _load(self, task_id: str) -> StoredTask:
         stored = self.tasks.load(task_id) if _is_task_id(task_id) else None
         if stored is None:
@@ -428,7 +478,7 @@ class TaskBoard:
         """A transition that is one pure lifecycle rule (`drop`: it discards the current delivery)."""
         changed = self._apply(
             task_id,
-            lambda stored, now: Decision(decide(stored.state, now), drop_delivery=drop),
+            lambda stored, now: Decision(decide(self._readable(stored, caller, now).state, now), drop_delivery=drop),
             Conflict("The task is changing too fast; try again."),
         )
         assert changed is not None
