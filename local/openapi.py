@@ -114,7 +114,7 @@ def generate() -> dict[str, Any]:
         "Every request body must be one JSON object of UTF-8 text, at most 20 levels deep, with no duplicate keys, "
         "no NaN or Infinity, integers of at most 20 digits and finite floats; anything else is refused with 400 "
         "`invalid_json` and a `reason`. Fields are read strictly: an integer field takes an integer only (1.0 and "
-        "\"1\" are refused), a string field a string, a boolean true or false.",
+        '"1" are refused), a string field a string, a boolean true or false.',
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["ErrorResponse"] = ErrorResponse.model_json_schema(
