@@ -42,6 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=layers/common $(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -92,7 +92,7 @@ def generate() -> dict[str, Any]:
         sys.path.insert(0, layer)
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-    from taskboard.models import ErrorResponse
+    from taskboard.core.fields import ErrorResponse
 
     app = APIGatewayRestResolver(enable_validation=True)
     routes = _routes()
@@ -129,7 +129,7 @@ def generate() -> dict[str, Any]:
         for method, operation in path_item.items():
             operation["operationId"] = operation_id(names[path, method])
             operation["security"] = SECURITY[access[path, method]]
-            if method == "post":  # read by taskboard.idempotency before the route runs, so declared here
+            if method == "post":  # read by taskboard.http.idempotency before the route runs, so declared here
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
             _request_example(schema, operation)
             responses = operation.setdefault("responses", {})

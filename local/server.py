@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from local.stack import Stack
 
-# API Gateway's own limit on a request body (a handler refuses far less: taskboard.limits.BODY_MAX_BYTES).
+# API Gateway's own limit on a request body (a handler refuses far less: taskboard.core.limits.BODY_MAX_BYTES).
 GATEWAY_BODY_MAX = 10 * 1024 * 1024
 
 

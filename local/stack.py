@@ -227,7 +227,8 @@ class Stack:
     def _forget_cached_clients() -> None:
         """Handlers keep clients and settings per container; a new stack is a new container."""
         if "taskboard.runtime" in sys.modules:
-            from taskboard import aws, runtime
+            from taskboard import runtime
+            from taskboard.core import aws
 
             aws.reset_clients()
             runtime.forget()

@@ -210,10 +210,10 @@ class Cost:
 
 
 class Recorder:
-    """Counts the requests of the DynamoDB client the handlers share (taskboard.aws.client), while measuring."""
+    """Counts the requests of the DynamoDB client the handlers share (taskboard.core.aws.client), while measuring."""
 
     def __init__(self) -> None:
-        from taskboard.aws import client
+        from taskboard.core.aws import client
 
         events = client("dynamodb").meta.events
         events.register("before-parameter-build.dynamodb", self._remember, unique_id="bench-remember")
@@ -511,7 +511,7 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 imported = time.perf_counter()
 sys.stderr.write("bench: import end\n")
-from taskboard.aws import client
+from taskboard.core.aws import client
 client("dynamodb")
 done = time.perf_counter()
 print(json.dumps({"import_ms": (imported - start) * 1000, "client_ms": (done - imported) * 1000}))
@@ -583,7 +583,7 @@ def bench_cold_starts() -> None:
     here = f"Python {platform.python_version()} on {platform.machine()}"
     out(f"Median of {COLD_RUNS} runs, {here}; Lambda runs python3.12 on arm64, so only the relative sizes carry")
     out("over. -X importtime inflates what it measures: its column shows where the time goes, not how much.")
-    out("Not included: the first request imports boto3 and creates the DynamoDB client (lazily, taskboard.aws),")
+    out("Not included: the first request imports boto3 and creates the DynamoDB client (lazily, taskboard.core.aws),")
     out(f"a median {statistics.median(client_ms):.0f} ms more.")
 
 
@@ -631,7 +631,7 @@ class Seeder:
             LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
 
     def _add(self, tasks: Iterable[tuple[Any, Any]]) -> None:
-        from taskboard.repository import _body_item, listing_items, state_item
+        from taskboard.tasks.items import _body_item, listing_items, state_item
 
         batch: list[dict[str, Any]] = []
         for state, body in tasks:
@@ -658,9 +658,9 @@ def make_tasks(
     tag: str, count: int, start: datetime, poster: str | None = None, become: Callable[[Any], Any] | None = None
 ) -> Iterator[tuple[Any, Any]]:
     """`count` tasks tagged `tag`, created a millisecond apart from `start`, optionally moved on by `become`."""
-    from taskboard.clock import to_iso
-    from taskboard.lifecycle import TaskState
-    from taskboard.repository import TaskBody
+    from taskboard.core.clock import to_iso
+    from taskboard.tasks.lifecycle import TaskState
+    from taskboard.tasks.items import TaskBody
 
     body = TaskBody(description="Do the thing.", input={"text": "hello"})
     for n in range(count):
@@ -678,15 +678,15 @@ def make_tasks(
 
 def claimed_now(state: Any) -> Any:
     """Claimed by someone else a moment ago, for the default hour: not claimable again for a long while."""
-    from taskboard import lifecycle
-    from taskboard.clock import utc_now
+    from taskboard.core.clock import utc_now
+    from taskboard.tasks import lifecycle
 
     return lifecycle.claim(state, "another-worker", utc_now())
 
 
 def completed(state: Any) -> Any:
-    from taskboard import lifecycle
-    from taskboard.clock import utc_now
+    from taskboard.core.clock import utc_now
+    from taskboard.tasks import lifecycle
 
     now = utc_now() - timedelta(minutes=5)
     delivered = lifecycle.deliver(lifecycle.claim(state, "another-worker", now), "another-worker", now)
@@ -1030,7 +1030,7 @@ class StartedExecutions:
     """Counts StartExecution requests of the Step Functions client the stream function uses."""
 
     def __init__(self) -> None:
-        from taskboard.aws import client
+        from taskboard.core.aws import client
 
         self.count = 0
         client("stepfunctions").meta.events.register(
@@ -1114,7 +1114,7 @@ def run_lifecycle(
     """Drive one lifecycle with deadlines a few seconds away, and count everything until its timers finished."""
     import boto3
 
-    from taskboard.clock import utc_now
+    from taskboard.core.clock import utc_now
     from taskboard.runtime import board
 
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)  # not the counted one

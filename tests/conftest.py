@@ -25,7 +25,7 @@ TEST_ENVIRONMENT = {
 def strict_secret_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     """In tests, an answer about to be kept for idempotency with a secret nobody declared fails loudly (deployed,
     it is withheld and logged): a new secret-bearing field cannot slip into the store unnoticed."""
-    from taskboard import idempotency
+    from taskboard.http import idempotency
 
     monkeypatch.setattr(idempotency, "STRICT_SECRET_SCAN", True)
 

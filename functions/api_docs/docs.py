@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
-from taskboard.http import Router, lambda_handler
+from taskboard.http.app import Router, lambda_handler
 
 router = Router()
 

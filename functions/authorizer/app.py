@@ -1,6 +1,6 @@
 """The API's Lambda authorizer (REQUEST type): the one place an API key is checked.
 
-A key in `x-api-key` or `Authorization: Bearer` is looked up by its SHA-256 (taskboard.auth.KeyLookup, cached
+A key in `x-api-key` or `Authorization: Bearer` is looked up by its SHA-256 (taskboard.accounts.keys.KeyLookup, cached
 in the container for AUTHORIZER_CACHE_SECONDS). A valid key is allowed, with its account id, role, key id and
 owner handed to the handler in the request context; a request without a key is allowed as anonymous (the
 handler decides whether its endpoint needs one); a malformed, unknown or revoked key is refused with 401
@@ -15,8 +15,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from taskboard.auth import REFUSAL_CONTEXT, ConflictingKeys, key_from_headers, key_lookup
-from taskboard.errors import Unauthorized
+from taskboard.accounts.keys import REFUSAL_CONTEXT, ConflictingKeys, key_from_headers, key_lookup
+from taskboard.core.errors import Unauthorized
 
 # Only what checking a key needs: the authorizer runs before every request, so its cold start is on everyone's
 # path (no tracer, no task board, no pydantic models).

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from taskboard.http import Router, board, caller_id, lambda_handler
-from taskboard.models import Task
+from taskboard.http.app import Router, board, caller_id, lambda_handler
+from taskboard.tasks.models import Task
 
 router = Router()
 

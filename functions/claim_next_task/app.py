@@ -7,8 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.finding import Search
-from taskboard.http import (
+from taskboard.http.app import (
     MaxBudgetQuery,
     MinBudgetQuery,
     Router,
@@ -21,7 +20,8 @@ from taskboard.http import (
     party,
     poll_timeout,
 )
-from taskboard.models import ClaimRequest, NextTaskResponse, budget_range, parse_skills
+from taskboard.tasks.finding import Search
+from taskboard.tasks.models import ClaimRequest, NextTaskResponse, budget_range, parse_skills
 
 router = Router()
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics, party
-from taskboard.models import ClaimRequest, Task
+from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics, party
+from taskboard.tasks.models import ClaimRequest, Task
 
 router = Router()
 

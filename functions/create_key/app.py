@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, accounts, lambda_handler, metrics
-from taskboard.models import CreateKeyRequest, CreateKeyResponse
+from taskboard.accounts.models import CreateKeyRequest, CreateKeyResponse
+from taskboard.http.app import Router, accounts, lambda_handler, metrics
 
 router = Router()
 

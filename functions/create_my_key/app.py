@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from taskboard.http import Router, accounts, lambda_handler, principal
-from taskboard.models import NewApiKey
+from taskboard.accounts.models import NewApiKey
+from taskboard.http.app import Router, accounts, lambda_handler, principal
 
 router = Router()
 

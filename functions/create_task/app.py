@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics, party
-from taskboard.models import CreatedTask, CreateTaskRequest
+from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics, party
+from taskboard.tasks.models import CreatedTask, CreateTaskRequest
 
 router = Router()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, caller_id, lambda_handler, metrics, webhooks
-from taskboard.models import CreatedWebhook, CreateWebhookRequest
+from taskboard.http.app import Router, caller_id, lambda_handler, metrics, webhooks
+from taskboard.webhooks.models import CreatedWebhook, CreateWebhookRequest
 
 router = Router()
 

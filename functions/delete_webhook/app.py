@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from taskboard.http import Router, caller_id, lambda_handler, webhooks
+from taskboard.http.app import Router, caller_id, lambda_handler, webhooks
 
 router = Router()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics
-from taskboard.models import DeliverRequest, Task
+from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics
+from taskboard.tasks.models import DeliverRequest, Task
 
 router = Router()
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.delivery import Message
 from taskboard.runtime import deliverer, logger, metrics, tracer
+from taskboard.webhooks.delivery import Message
 
 Lane = list[tuple[dict[str, Any], Message]]
 

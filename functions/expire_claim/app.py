@@ -5,7 +5,7 @@ started; raises TimerFiredEarly, which the state machine retries, if woken befor
 
 from __future__ import annotations
 
-from taskboard.timer_entry import timer_handler
-from taskboard.timers import TimerKind
+from taskboard.entry.timers import timer_handler
+from taskboard.tasks.timers import TimerKind
 
 handler = timer_handler(TimerKind.CLAIM_EXPIRY)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from taskboard.http import Router, accounts, lambda_handler
-from taskboard.models import AgentProfile
+from taskboard.accounts.models import AgentProfile
+from taskboard.http.app import Router, accounts, lambda_handler
 
 router = Router()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from taskboard.http import Router, accounts, lambda_handler, principal
-from taskboard.models import Account
+from taskboard.accounts.models import Account
+from taskboard.http.app import Router, accounts, lambda_handler, principal
 
 router = Router()
 

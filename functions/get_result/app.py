@@ -6,8 +6,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard.http import Router, board, caller_id, lambda_handler, owns, poll_timeout
-from taskboard.models import ResultResponse
+from taskboard.http.app import Router, board, caller_id, lambda_handler, owns, poll_timeout
+from taskboard.tasks.models import ResultResponse
 
 router = Router()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from taskboard.http import Router, board, lambda_handler, optional_caller, owns
-from taskboard.models import Task
+from taskboard.http.app import Router, board, lambda_handler, optional_caller, owns
+from taskboard.tasks.models import Task
 
 router = Router()
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from taskboard.http import Router, accounts, lambda_handler, principal
-from taskboard.models import Wallet
+from taskboard.http.app import Router, lambda_handler, principal
+from taskboard.money.models import Wallet
+from taskboard.runtime import ledgers
 
 router = Router()
 
 
 @router.get("/wallet", summary="Get my wallet", tags=["credits"])
 def get_wallet() -> Wallet:
-    return accounts().wallet(principal(router))
+    return ledgers().wallet(principal(router).account_id)
 
 
 handler = lambda_handler(router)

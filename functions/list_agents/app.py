@@ -6,10 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard import limits
-from taskboard.errors import InvalidRequest
-from taskboard.http import Router, accounts, lambda_handler
-from taskboard.models import AgentList, AgentStatus, normalize_tag
+from taskboard.accounts.models import AgentList, AgentStatus
+from taskboard.core import limits
+from taskboard.core.errors import InvalidRequest
+from taskboard.core.fields import normalize_tag
+from taskboard.http.app import Router, accounts, lambda_handler
 
 router = Router()
 

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard import limits
-from taskboard.errors import InvalidRequest
-from taskboard.http import Router, board, caller_id, lambda_handler
-from taskboard.models import EVENT_TYPES, EventFeed
+from taskboard.core import limits
+from taskboard.core.errors import InvalidRequest
+from taskboard.core.events import EVENT_TYPES
+from taskboard.http.app import Router, board, caller_id, lambda_handler
+from taskboard.tasks.models import EventFeed
 
 router = Router()
 

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard import limits
-from taskboard.http import Router, accounts, lambda_handler, principal
-from taskboard.models import Ledger
+from taskboard.core import limits
+from taskboard.http.app import Router, lambda_handler, principal
+from taskboard.money.models import Ledger
+from taskboard.runtime import ledgers
 
 router = Router()
 
@@ -18,7 +19,7 @@ def list_ledger(
     limit: Annotated[int, Query(ge=1, le=limits.PAGE_MAX)] = limits.PAGE_DEFAULT,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Ledger:
-    return accounts().ledger(principal(router), limit, cursor)
+    return ledgers().page(principal(router).account_id, limit, cursor)
 
 
 handler = lambda_handler(router)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard import limits
-from taskboard.http import Router, accounts, lambda_handler
-from taskboard.models import ReviewList
+from taskboard.core import limits
+from taskboard.http.app import Router, accounts, lambda_handler
+from taskboard.reputation.models import ReviewList
 
 router = Router()
 

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard import limits
-from taskboard.http import MaxBudgetQuery, MinBudgetQuery, Router, SkillsQuery, TagsQuery, board, lambda_handler
-from taskboard.models import TaskList, budget_range, parse_skills
+from taskboard.core import limits
+from taskboard.http.app import MaxBudgetQuery, MinBudgetQuery, Router, SkillsQuery, TagsQuery, board, lambda_handler
+from taskboard.tasks.models import TaskList, budget_range, parse_skills
 
 router = Router()
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard import limits
-from taskboard.http import Router, caller_id, lambda_handler, webhooks
-from taskboard.models import DeliveryList
+from taskboard.core import limits
+from taskboard.http.app import Router, caller_id, lambda_handler, webhooks
+from taskboard.webhooks.models import DeliveryList
 
 router = Router()
 

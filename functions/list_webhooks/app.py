@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from taskboard.http import Router, caller_id, lambda_handler, webhooks
-from taskboard.models import WebhookList
+from taskboard.http.app import Router, caller_id, lambda_handler, webhooks
+from taskboard.webhooks.models import WebhookList
 
 router = Router()
 

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskboard.finding import Search
-from taskboard.http import (
+from taskboard.http.app import (
     MaxBudgetQuery,
     MinBudgetQuery,
     Router,
@@ -19,7 +18,8 @@ from taskboard.http import (
     party,
     poll_timeout,
 )
-from taskboard.models import NextTaskResponse, budget_range, parse_skills
+from taskboard.tasks.finding import Search
+from taskboard.tasks.models import NextTaskResponse, budget_range, parse_skills
 
 router = Router()
 

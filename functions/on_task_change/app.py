@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from taskboard.repository import state_from_item
 from taskboard.runtime import logger, metrics, scheduler, tracer
-from taskboard.timers import timers_implied
+from taskboard.tasks.items import state_from_item
+from taskboard.tasks.timers import timers_implied
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from taskboard.fanout import Fanout
 from taskboard.runtime import logger, metrics, queue, subscriptions, tracer
+from taskboard.webhooks.fanout import Fanout
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, accounts, lambda_handler, metrics
-from taskboard.models import Registered, RegisterOwnerRequest
+from taskboard.accounts.models import Registered, RegisterOwnerRequest
+from taskboard.http.app import Router, accounts, lambda_handler, metrics
 
 router = Router()
 

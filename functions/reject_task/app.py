@@ -6,8 +6,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from taskboard.http import Router, board, caller_id, lambda_handler
-from taskboard.models import RejectRequest, Task
+from taskboard.http.app import Router, board, caller_id, lambda_handler
+from taskboard.tasks.models import RejectRequest, Task
 
 router = Router()
 

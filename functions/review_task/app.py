@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http import Router, board, caller_id, lambda_handler, metrics
-from taskboard.models import Reviewed, ReviewRequest
+from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics
+from taskboard.reputation.models import Reviewed, ReviewRequest
 
 router = Router()
 

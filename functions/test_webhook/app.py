@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from taskboard.http import Router, caller_id, lambda_handler, webhooks
-from taskboard.models import TestQueued
+from taskboard.http.app import Router, caller_id, lambda_handler, webhooks
+from taskboard.webhooks.models import TestQueued
 
 router = Router()
 

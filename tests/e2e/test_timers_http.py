@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from taskboard.clock import from_iso, utc_now
+from taskboard.core.clock import from_iso, utc_now
 from taskboard.runtime import board
 from tests.e2e.conftest import Live
 

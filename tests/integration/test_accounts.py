@@ -260,7 +260,7 @@ def test_the_grant_cap_is_a_setting(api: Api) -> None:
 
 
 def test_the_grant_cap_reads_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from taskboard.settings import get_settings
+    from taskboard.core.settings import get_settings
 
     get_settings.cache_clear()
     monkeypatch.setenv("TABLE_NAME", "t")
@@ -420,7 +420,7 @@ def test_keys_are_listed_added_and_revoked(api: Api, poster: Agent) -> None:
 
     # the new key works; the old one, once revoked, does not (the authorizer's cache aside: see below)
     assert api.get("/agents/me", key=new["key"]).json()["id"] == poster.id
-    from taskboard.runtime import key_lookup
+    from taskboard.accounts.keys import key_lookup
 
     revoked = api.call("DELETE", f"/agents/me/keys/{listed[0]['key_id']}", key=new["key"])
     assert revoked.status == 204
@@ -443,7 +443,7 @@ def test_an_account_holds_at_most_ten_keys(api: Api, poster: Agent) -> None:
 
 
 def test_a_revoked_key_works_at_most_for_the_authorizer_cache_period(api: Api, poster: Agent) -> None:
-    from taskboard.runtime import key_lookup
+    from taskboard.accounts.keys import key_lookup
 
     lookup = key_lookup()
     now = [1000.0]

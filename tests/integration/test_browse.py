@@ -108,7 +108,7 @@ def test_next_does_not_offer_claimed_tasks_until_their_claim_lapses(
 
 
 def test_finding_work_never_scans_the_table(api: Api, poster: Agent, worker: Agent) -> None:
-    from taskboard.aws import client
+    from taskboard.core.aws import client
 
     calls: list[str] = []
     client("dynamodb").meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
@@ -123,7 +123,7 @@ def test_finding_work_never_scans_the_table(api: Api, poster: Agent, worker: Age
 def test_many_own_or_attempted_tasks_ahead_do_not_hide_newer_work(
     api: Api, poster: Agent, worker: Agent, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskboard import finding
+    from taskboard.tasks import finding
 
     # Given more of the worker's own open tasks, and tasks it already attempted, than two pages of the index
     # hold, all older than a task it could take (pages of 8 here, so the test needs few tasks)

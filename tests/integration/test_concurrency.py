@@ -42,7 +42,7 @@ def test_concurrent_requests_never_see_each_others_caller_or_path(api: Api, post
 
 def test_racing_claims_in_the_domain_have_exactly_one_winner(api: Api, poster: Agent) -> None:
     """The service itself (no HTTP, no handler): 16 threads read the same version and race the write."""
-    from taskboard.errors import TaskNotClaimable
+    from taskboard.core.errors import TaskNotClaimable
     from taskboard.runtime import board
 
     workers = [api.new_agent() for _ in range(16)]

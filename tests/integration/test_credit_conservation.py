@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from local.stack import Stack
 from scripts.audit import audit
-from taskboard.timers import TimerKind
+from taskboard.tasks.timers import TimerKind
 from tests.conftest import TEST_ENVIRONMENT
 from tests.integration.test_accounts import connect_agent, register_owner
 from tests.support import Agent, Api, FrozenClock

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from taskboard.timers import TimerKind
+from taskboard.tasks.timers import TimerKind
 from tests.support import Agent, Api, FrozenClock
 
 GRANT = 100
@@ -125,10 +125,10 @@ def test_a_change_read_before_a_racing_change_released_the_escrow_is_read_again(
     released it. It must re-read (and get 409), not fail on an escrow below zero."""
     from dataclasses import replace
 
-    from taskboard import money
-    from taskboard.lifecycle import Status
-    from taskboard.repository import WriteConflict
+    from taskboard.core.errors import WriteConflict
     from taskboard.runtime import board
+    from taskboard.tasks import contributions
+    from taskboard.tasks.lifecycle import Status
 
     task = paid_task(api, poster, 40)
     stale = board().tasks.load(task["id"])
@@ -140,6 +140,6 @@ def test_a_change_read_before_a_racing_change_released_the_escrow_is_read_again(
     assert purse is not None
     cancelled = replace(stale.state, status=Status.CANCELLED)
     with pytest.raises(WriteConflict):  # a refund computed from the stale task is refused, to be read again
-        purse.actions(task["id"], money.movements(stale.state, cancelled, 10), "2026-01-01T00:00:00.000000Z")
+        purse.actions(task["id"], contributions.movements(stale.state, cancelled, 10), "2026-01-01T00:00:00.000000Z")
     assert api.post(f"/tasks/{task['id']}/cancel", key=poster.key).status == 409
     assert wallet(api, poster) == (100, 0)

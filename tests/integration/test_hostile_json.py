@@ -2,9 +2,10 @@
 written, and the shared listings (GET /tasks, /tasks?status=all, /tasks/next, /tasks/next/claim, GET /agents,
 GET /events) keep answering 200 after any request that was accepted.
 
-The reader's rules are taskboard.json_reader.read_json (README "Errors", invalid_json and its `reason`); the display
-strings' rule and the stored JSON fields' limits are taskboard.models (README "Limits"). The last tests put
-unreadable items into the table directly (data written before these rules), which a listing skips."""
+The reader's rules are taskboard.core.json_reader.read_json (README "Errors", invalid_json and its `reason`); the
+display strings' rule and the stored JSON fields' limits are in taskboard.core.fields and taskboard.core.jsonvalues
+(README "Limits"). The last tests put unreadable items into the table directly (data written before these rules),
+which a listing skips."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import boto3
 import pytest
 
 from local.stack import ACCOUNT, REGION, ProxyResponse, Stack
-from taskboard import limits
+from taskboard.core import limits
 from tests.support import Agent, Api, FrozenClock
 
 

@@ -63,7 +63,7 @@ def test_a_retried_claim_and_delivery_happen_once(api: Api, poster: Agent, worke
 
 
 def test_a_retry_while_the_first_is_running_gets_409(api: Api, poster: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
-    from taskboard.service import TaskBoard
+    from taskboard.tasks.service import TaskBoard
 
     started, release = threading.Event(), threading.Event()
     original = TaskBoard.post
@@ -87,7 +87,7 @@ def test_a_retry_while_the_first_is_running_gets_409(api: Api, poster: Agent, mo
 
 
 def test_a_failure_is_not_remembered(api: Api, poster: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
-    from taskboard.service import TaskBoard
+    from taskboard.tasks.service import TaskBoard
 
     original, calls = TaskBoard.post, {"n": 0}
 
@@ -167,7 +167,7 @@ def test_bodies_are_compared_as_json_not_as_bytes(api: Api, poster: Agent) -> No
 
 
 def test_the_canonical_forms() -> None:
-    from taskboard.idempotency import canonical_body, canonical_query
+    from taskboard.http.idempotency import canonical_body, canonical_query
 
     def body(text: str | None, base64: bool = False) -> str:
         return canonical_body({"body": text, "isBase64Encoded": base64})

@@ -2,7 +2,7 @@
 nothing twice and shows nothing twice (409 idempotency_secret_shown, with the first answer minus its secrets).
 
 Every test here runs with STRICT_SECRET_SCAN on, so a secret-shaped value in a field that
-taskboard.idempotency.SECRET_FIELDS does not name fails the request loudly instead of being withheld quietly."""
+taskboard.http.idempotency.SECRET_FIELDS does not name fails the request loudly instead of being withheld quietly."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from local.stack import ProxyResponse, Stack
-from taskboard.idempotency import SECRET_SHAPE
+from taskboard.http.idempotency import SECRET_SHAPE
 from tests.integration.test_authorization import scan_table
 from tests.support import Agent, Api
 
@@ -22,7 +22,7 @@ SHAPES = ("atb_", "atr_", "whsec_")
 
 @pytest.fixture(autouse=True)
 def strict(monkeypatch: pytest.MonkeyPatch) -> None:
-    from taskboard import idempotency
+    from taskboard.http import idempotency
 
     monkeypatch.setattr(idempotency, "STRICT_SECRET_SCAN", True)
 
@@ -110,7 +110,7 @@ def _shown_once(schema: dict[str, Any], components: dict[str, Any], path: str = 
 
 def test_the_secret_fields_are_every_field_the_api_document_says_is_shown_once() -> None:
     from local.openapi import generate
-    from taskboard.idempotency import SECRET_FIELDS
+    from taskboard.http.idempotency import SECRET_FIELDS
 
     document = generate()
     components = document["components"]["schemas"]
@@ -132,7 +132,7 @@ def test_the_secret_fields_are_every_field_the_api_document_says_is_shown_once()
 
 
 def test_no_secret_is_kept_and_a_retry_makes_nothing_twice_and_shows_nothing_twice(api: Api, stack: Stack) -> None:
-    from taskboard.idempotency import SECRET_FIELDS
+    from taskboard.http.idempotency import SECRET_FIELDS
 
     # Given every route that hands out a secret, called once with an Idempotency-Key
     calls: list[tuple[str, Any, str | None, list[str]]] = []
@@ -249,7 +249,7 @@ def test_two_clients_behind_one_nat_never_get_each_others_secret(api: Api, path:
 
 
 def test_an_undeclared_secret_fails_loudly_in_tests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from taskboard import idempotency
+    from taskboard.http import idempotency
 
     # Given a route whose secret field someone forgot to declare
     monkeypatch.setitem(idempotency.SECRET_FIELDS, "/keys", ())
@@ -262,7 +262,7 @@ def test_an_undeclared_secret_fails_loudly_in_tests(api: Api, stack: Stack, monk
 def test_an_undeclared_secret_is_withheld_and_logged_in_production(
     api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskboard import idempotency
+    from taskboard.http import idempotency
     from taskboard.runtime import logger
 
     monkeypatch.setattr(idempotency, "STRICT_SECRET_SCAN", False)
@@ -292,7 +292,7 @@ def test_an_undeclared_secret_is_withheld_and_logged_in_production(
 def test_a_secret_anywhere_in_an_answer_is_withheld(
     response: dict[str, Any], withheld: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskboard import idempotency
+    from taskboard.http import idempotency
 
     monkeypatch.setattr(idempotency, "STRICT_SECRET_SCAN", False)
     monkeypatch.setattr(idempotency, "_report_undeclared", lambda route, paths: None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from taskboard.timers import TimerKind
+from taskboard.tasks.timers import TimerKind
 from tests.integration.test_authorization import scan_table
 from tests.support import Agent, Api, FrozenClock
 

@@ -44,8 +44,8 @@ from standardwebhooks.webhooks import Webhook
 from local.services import matches
 from local.stack import AUTHORIZER_REQUEST_FIELDS, Stack, authorizer_request
 from local.template import ROOT, authorizer_of, function_routes, functions, load_template, resources
-from taskboard.auth import hash_key
-from taskboard.timers import Timer, TimerKind
+from taskboard.accounts.keys import hash_key
+from taskboard.tasks.timers import Timer, TimerKind
 from tests.support import FrozenClock
 
 EVENTS = ROOT / "events"
@@ -72,7 +72,7 @@ WEBHOOK_URL = "https://93.184.215.14/agent-hooks"
 
 
 def key_id(key: str) -> str:
-    """A key's id, as the board derives it from the key (taskboard.auth.new_key)."""
+    """A key's id, as the board derives it from the key (taskboard.accounts.keys.new_key)."""
     return "key_" + hash_key(key)[:16]
 
 
@@ -264,28 +264,28 @@ def pinned(pins: tuple[Pin, ...]) -> Iterator[None]:
 
 
 def account_id(value: str) -> Pin:
-    return Pin("taskboard.accounts", "uuid", "uuid4", (uuid.UUID(value),))
+    return Pin("taskboard.accounts.service", "uuid", "uuid4", (uuid.UUID(value),))
 
 
 def api_key(key: str) -> Pin:
-    return Pin("taskboard.auth", "secrets", "token_urlsafe", (key.removeprefix("atb_"),))
+    return Pin("taskboard.accounts.keys", "secrets", "token_urlsafe", (key.removeprefix("atb_"),))
 
 
 def made_by_service(value: str) -> Pin:
     """The task's id, or an event's (evt_<hex>)."""
-    return Pin("taskboard.service", "uuid", "uuid4", (uuid.UUID(value.removeprefix("evt_")),))
+    return Pin("taskboard.tasks.service", "uuid", "uuid4", (uuid.UUID(value.removeprefix("evt_")),))
 
 
 PINS: dict[str, tuple[Pin, ...]] = {
     "register_owner.json": (account_id(OWNER_ID), api_key(OWNER_KEY)),
     "create_registration_token.json": (
-        Pin("taskboard.accounts", "secrets", "token_urlsafe", (REGISTRATION_TOKEN.removeprefix("atr_"),)),
+        Pin("taskboard.accounts.service", "secrets", "token_urlsafe", (REGISTRATION_TOKEN.removeprefix("atr_"),)),
     ),
     "connect_agent.json": (api_key(WORKER_KEY),),
     "create_key.json": (account_id(POSTER_ID), api_key(POSTER_KEY)),
     "create_my_key.json": (api_key(SECOND_KEY),),
     "create_webhook.json": (
-        Pin("taskboard.subscriptions", "uuid", "uuid4", (uuid.UUID(WEBHOOK_ID.removeprefix("wh_")),)),
+        Pin("taskboard.webhooks.store", "uuid", "uuid4", (uuid.UUID(WEBHOOK_ID.removeprefix("wh_")),)),
     ),
     "create_task.json": (made_by_service(TASK_ID),),
     "claim_task.json": (made_by_service(CLAIMED_EVENT_ID),),
@@ -295,7 +295,7 @@ PINS: dict[str, tuple[Pin, ...]] = {
 
 
 class Endpoint:
-    """The webhook's endpoint, in place of the network (taskboard.outbound.post): it keeps what it is sent and
+    """The webhook's endpoint, in place of the network (taskboard.core.outbound.post): it keeps what it is sent and
     answers `status`."""
 
     def __init__(self) -> None:
@@ -303,7 +303,7 @@ class Endpoint:
         self.received: list[tuple[Any, bytes, dict[str, str]]] = []
 
     def post(self, target: Any, sent: bytes, headers: dict[str, str], *, timeout: float = 10.0) -> Any:
-        from taskboard.outbound import Answer
+        from taskboard.core.outbound import Answer
 
         self.received.append((target, sent, headers))
         return Answer(status=self.status, error=None, retry_after=None, body_excerpt="")
@@ -377,14 +377,14 @@ class Board:
     @staticmethod
     def webhook() -> Any:
         from taskboard.runtime import subscriptions
-        from taskboard.subscriptions import Route
+        from taskboard.webhooks.store import Route
 
         return subscriptions().find(Route(POSTER_ID, WEBHOOK_ID))
 
 
 @pytest.fixture
 def board(stack: Stack, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Board:
-    from taskboard import outbound
+    from taskboard.core import outbound
     from taskboard.runtime import accounts, webhooks
 
     stack.stop_pollers()  # these tests play the stream and the queue themselves

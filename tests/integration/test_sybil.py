@@ -1,7 +1,7 @@
 """One owner's accounts are one party: its agents (and the owner itself) cannot work for each other, so none of
 them can pay, tip or review another, and nothing in a record or a balance comes from inside the party.
 
-Who answers for an account (taskboard.lifecycle.answerable) is its owner, or the account itself; a task records
+Who answers for an account (taskboard.tasks.lifecycle.answerable) is its owner, or the account itself; a task records
 its poster's (`poster_owner`), and a claim across one answer is refused with 403 `same_owner`, by id, by
 /tasks/next/claim, and /tasks/next never offers it. The credit-conservation property test plays a whole ring.
 """
@@ -107,7 +107,7 @@ def test_the_worker_search_filters_a_siblings_task_inside_the_query_once_the_ind
     """With `poster_owner` projected into the Available index the Query itself drops a sibling's task; without
     it the index entry passes and the reader drops the task after reading its STATE (either way: not offered)."""
     from local.template import load_template
-    from taskboard.reputation import Record
+    from taskboard.reputation.record import Record
     from taskboard.runtime import board
 
     task = api.post_task(party["first"], tags=["projected"])

@@ -36,9 +36,9 @@ def test_the_timer_events_are_accepted_and_do_nothing_for_an_unknown_task(stack:
 
 
 def test_the_stream_event_of_a_claim_queues_one_message_per_interested_subscription(stack: Stack) -> None:
-    from taskboard.delivery import Message
     from taskboard.runtime import subscriptions
-    from taskboard.subscriptions import Subscription
+    from taskboard.webhooks.delivery import Message
+    from taskboard.webhooks.store import Subscription
 
     event = json.loads((EVENTS / "on_task_event.json").read_text())
     image = event["Records"][0]["dynamodb"]["NewImage"]

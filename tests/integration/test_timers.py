@@ -14,12 +14,13 @@ import boto3
 import pytest
 
 from local.stack import LambdaContext, Stack
-from taskboard.clock import utc_now
-from taskboard.errors import BoardError, TimerFiredEarly
-from taskboard.repository import StoredTask, TaskRepository
+from taskboard.core.clock import utc_now
+from taskboard.core.errors import BoardError, TimerFiredEarly
 from taskboard.runtime import board
-from taskboard.service import TaskBoard
-from taskboard.timers import TimerKind
+from taskboard.tasks.items import StoredTask
+from taskboard.tasks.service import TaskBoard
+from taskboard.tasks.store import TaskRepository
+from taskboard.tasks.timers import TimerKind
 from tests.support import Agent, Api, FrozenClock
 
 
@@ -147,7 +148,7 @@ def race(
 def test_delivery_racing_the_expiry_ends_in_exactly_one_of_them(
     api: Api, clock: FrozenClock, poster: Agent, worker: Agent, round_: int
 ) -> None:
-    from taskboard.models import DeliverRequest
+    from taskboard.tasks.models import DeliverRequest
 
     task = api.post_task(poster, timeout_seconds=60)
     claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
@@ -203,9 +204,9 @@ def test_the_poster_racing_the_auto_complete_ends_in_exactly_one_of_them(
 def test_a_redelivered_stream_record_starts_its_timer_once(
     stack: Stack, api: Api, poster: Agent, worker: Agent
 ) -> None:
-    from taskboard.repository import state_from_item
     from taskboard.runtime import scheduler
-    from taskboard.timers import timers_implied
+    from taskboard.tasks.items import state_from_item
+    from taskboard.tasks.timers import timers_implied
 
     task = api.post_task(poster)
     api.post(f"/tasks/{task['id']}/claim", key=worker.key)
@@ -225,20 +226,20 @@ def test_one_failing_record_does_not_fail_its_batch(stack: Stack, monkeypatch: p
     import json
 
     from local.template import ROOT
-    from taskboard import timers
+    from taskboard.tasks import scheduler, timers
 
     good = json.loads((ROOT / "events/on_task_change.json").read_text())["Records"][0]
     bad = json.loads(json.dumps(good))
     bad["dynamodb"]["SequenceNumber"] = "222"
     bad["dynamodb"]["NewImage"]["id"] = {"S": "11111111-1111-4111-8111-111111111111"}
-    original = timers.TimerScheduler.start
+    original = scheduler.TimerScheduler.start
 
-    def start(self: timers.TimerScheduler, timer: timers.Timer) -> bool:
+    def start(self: scheduler.TimerScheduler, timer: timers.Timer) -> bool:
         if timer.task_id.startswith("1111"):
             raise RuntimeError("Step Functions is unavailable")
         return original(self, timer)
 
-    monkeypatch.setattr(timers.TimerScheduler, "start", start)
+    monkeypatch.setattr(scheduler.TimerScheduler, "start", start)
     spec = stack.functions["OnTaskChangeFunction"]
     answer = stack.module(spec).handler({"Records": [bad, good]}, LambdaContext(spec))
     assert answer == {"batchItemFailures": [{"itemIdentifier": "222"}]}

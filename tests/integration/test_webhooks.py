@@ -128,7 +128,7 @@ def test_a_receiver_that_fails_twice_gets_the_event_on_the_third_try_and_the_log
         (2, 503, "retrying"),
         (3, 200, "delivered"),
     ]
-    from taskboard.clock import from_iso
+    from taskboard.core.clock import from_iso
 
     # the schedule's first step is 1 s here; the 503's Retry-After asked for 2 s
     for entry, wait in zip(log[:2], (1, 2), strict=True):
@@ -385,7 +385,7 @@ def feed(api: Api, agent: Agent) -> list[dict[str, Any]]:
 def test_an_event_is_sent_iff_its_change_committed_even_if_the_lambda_dies_right_after(
     api: Api, poster: Agent, worker: Agent, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskboard.repository import TaskRepository
+    from taskboard.tasks.store import TaskRepository
 
     subscribe(api, poster, receiver.url)
     task = api.post_task(poster)
@@ -417,7 +417,7 @@ def test_an_event_is_sent_iff_its_change_committed_even_if_the_lambda_dies_right
 def test_a_fan_out_that_fails_is_retried_from_the_stream_and_nothing_is_lost(
     api: Api, poster: Agent, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskboard.delivery import WebhookQueue
+    from taskboard.webhooks.delivery import WebhookQueue
 
     subscribe(api, poster, receiver.url)
     sent = WebhookQueue.send
@@ -442,9 +442,9 @@ def test_one_bad_message_does_not_make_its_batch_be_sent_again(
     """A batch of four: two good, one that cannot be read, one not due yet. Only the last two stay on the
     queue; the good ones are sent once."""
     from local.stack import LambdaContext
-    from taskboard.clock import later, to_iso, utc_now
-    from taskboard.delivery import Message
-    from taskboard.subscriptions import Route
+    from taskboard.core.clock import later, to_iso, utc_now
+    from taskboard.webhooks.delivery import Message
+    from taskboard.webhooks.store import Route
 
     hook = subscribe(api, poster, receiver.url)
     stack.stop_pollers()  # this test plays the event source mapping itself

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from taskboard.auth import Caller, KeyLookup, new_key
-from taskboard.errors import Unauthorized
+from taskboard.accounts.keys import Caller, KeyLookup, new_key
+from taskboard.core.errors import Unauthorized
 
 
 class ConditionalCheckFailed(Exception):
@@ -134,7 +134,7 @@ def test_the_handler_allows_a_key_with_its_caller_anonymous_without_and_refuses_
 
 
 def test_two_different_keys_in_the_two_headers_are_refused_not_guessed() -> None:
-    from taskboard.auth import ConflictingKeys, key_from_headers
+    from taskboard.accounts.keys import ConflictingKeys, key_from_headers
 
     one, other = "atb_" + "a" * 43, "atb_" + "b" * 43
     with pytest.raises(ConflictingKeys):

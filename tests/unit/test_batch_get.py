@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from taskboard.aws import (
+from taskboard.core.aws import (
     BATCH_GET_SECONDS,
     CONNECT_TIMEOUT,
     MAX_ATTEMPTS,
@@ -15,7 +15,7 @@ from taskboard.aws import (
     client_config,
     worst_case_call_seconds,
 )
-from taskboard.errors import Unavailable
+from taskboard.core.errors import Unavailable
 
 
 class FakeDynamoDB:
@@ -42,7 +42,7 @@ def keys(*names: str) -> list[dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     pauses: list[float] = []
-    monkeypatch.setattr("taskboard.aws.time.sleep", pauses.append)
+    monkeypatch.setattr("taskboard.core.aws.time.sleep", pauses.append)
     return pauses
 
 
@@ -73,8 +73,8 @@ def test_keys_left_unprocessed_for_too_long_give_up_with_a_503_instead_of_loopin
 ) -> None:
     # Given DynamoDB that keeps one key unprocessed forever, and a clock that moves with every pause
     now = [0.0]
-    monkeypatch.setattr("taskboard.aws.time.monotonic", lambda: now[0])
-    monkeypatch.setattr("taskboard.aws.time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr("taskboard.core.aws.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("taskboard.core.aws.time.sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
     db = FakeDynamoDB({"a": {"pk": {"S": "a"}}, "b": {"pk": {"S": "b"}}}, stingy=10_000)
 
     # When the items are read

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from taskboard.errors import InvalidCursor
-from taskboard.pagination import decode_cursor, encode_cursor
+from taskboard.core.errors import InvalidCursor
+from taskboard.core.pagination import decode_cursor, encode_cursor
 
 SORT_KEY = "2026-11-22T12:00:00.000000Z#0f8fad5b-d9cb-469f-a165-70867728950e"
 GOOD = encode_cursor(SORT_KEY)

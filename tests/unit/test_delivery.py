@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from taskboard import outbound
-from taskboard.clock import from_iso, to_iso
-from taskboard.delivery import Deliverer, Message
-from taskboard.settings import Settings
-from taskboard.signing import new_secret
-from taskboard.subscriptions import DeliveryAttempt, Route, Subscription
+from taskboard.core import outbound
+from taskboard.core.clock import from_iso, to_iso
+from taskboard.core.settings import Settings
+from taskboard.webhooks.delivery import Deliverer, Message
+from taskboard.webhooks.signing import new_secret
+from taskboard.webhooks.store import DeliveryAttempt, Route, Subscription
 
 SCHEDULE = Settings(table_name="t").webhook_retry_schedule
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

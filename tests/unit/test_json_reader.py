@@ -1,6 +1,6 @@
-"""The one JSON reader at the door (taskboard.json_reader.read_json), the display-string rule and the stored JSON
-fields' limits (taskboard.models), and the tolerant reading of stored items (taskboard.tolerant). README "Errors" and
-"Limits" list the same rules."""
+"""The one JSON reader at the door (taskboard.core.json_reader.read_json), the display-string rule and the stored JSON
+fields' limits (taskboard.core.fields, taskboard.core.jsonvalues), and the tolerant reading of stored items
+(taskboard.core.tolerant). README "Errors" and "Limits" list the same rules."""
 
 from __future__ import annotations
 
@@ -13,24 +13,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from taskboard import limits, tolerant
-from taskboard.errors import InvalidJson
-from taskboard.http import _as_json_request, _json_body, _read_body
-from taskboard.json_reader import JSON_REASONS, read_json
-from taskboard.models import (
-    ClaimRequest,
+from taskboard.accounts.models import (
     ConnectRequest,
     CreateKeyRequest,
-    CreateTaskRequest,
-    DeliverRequest,
     RegisterAgentRequest,
     RegisterOwnerRequest,
     RegistrationTokenRequest,
-    RejectRequest,
-    ReviewRequest,
     UpdateProfileRequest,
-    json_problem,
 )
+from taskboard.core import limits, tolerant
+from taskboard.core.errors import InvalidJson
+from taskboard.core.json_reader import JSON_REASONS, read_json
+from taskboard.core.jsonvalues import json_problem
+from taskboard.http.app import _as_json_request, _json_body, _read_body
+from taskboard.reputation.models import ReviewRequest
+from taskboard.tasks.models import ClaimRequest, CreateTaskRequest, DeliverRequest, RejectRequest
 
 
 def nested(depth: int, inner: str = "") -> str:

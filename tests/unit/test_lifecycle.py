@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from taskboard import lifecycle
-from taskboard.clock import to_iso
-from taskboard.errors import (
+from taskboard.core.clock import to_iso
+from taskboard.core.errors import (
     InvalidTransition,
     NotThePoster,
     NotTheWorker,
@@ -17,7 +16,8 @@ from taskboard.errors import (
     StaleClaim,
     TaskNotClaimable,
 )
-from taskboard.lifecycle import Status, TaskState
+from taskboard.tasks import lifecycle
+from taskboard.tasks.lifecycle import Status, TaskState
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 POSTER, WORKER, OTHER = "poster", "worker", "other"
@@ -153,8 +153,8 @@ def test_only_the_poster_reviews_and_only_a_completed_task() -> None:
 
 
 def test_qualifications_are_checked_when_claiming() -> None:
-    from taskboard.errors import NotQualified
-    from taskboard.reputation import Record
+    from taskboard.core.errors import NotQualified
+    from taskboard.reputation.record import Record
 
     demanding = a_task(min_rating=4.5, min_completed=2)
     with pytest.raises(NotQualified) as refused:
@@ -183,7 +183,7 @@ def test_who_answers_for_an_account_is_its_owner_or_itself() -> None:
 
 
 def test_a_claim_across_one_owners_accounts_is_refused() -> None:
-    from taskboard.errors import SameOwner
+    from taskboard.core.errors import SameOwner
 
     task = a_task(poster_owner=OWNER)  # posted by an agent of OWNER (or by OWNER itself)
     # a claimer answering to OWNER: a sibling of the poster, or OWNER itself
@@ -205,7 +205,7 @@ def test_a_claim_across_one_owners_accounts_is_refused() -> None:
 
 
 def test_check_parties_compares_only_known_owners() -> None:
-    from taskboard.errors import SameOwner
+    from taskboard.core.errors import SameOwner
 
     with pytest.raises(SameOwner):
         lifecycle.check_parties(OWNER, OWNER)

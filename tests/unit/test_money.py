@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taskboard.money import PLATFORM, Movement, earnings, fee_of, tip
+from taskboard.money.rules import PLATFORM, Movement, earnings, fee_of, tip
 
 
 def test_a_tip_pays_the_platform_fee_like_a_budget() -> None:

@@ -16,7 +16,8 @@ from openapi_spec_validator import validate
 
 from local.openapi import OPENAPI_FILE
 from local.template import function_routes, load_template
-from taskboard.models import AGENT_ID_SCHEMA, RESERVED_AGENT_IDS, TAG_SCHEMA, RegistrationTokenRequest, normalize_tag
+from taskboard.accounts.models import AGENT_ID_SCHEMA, RESERVED_AGENT_IDS, RegistrationTokenRequest
+from taskboard.core.fields import TAG_SCHEMA, normalize_tag
 
 DOCUMENT = json.loads(OPENAPI_FILE.read_text())
 OPERATIONS = [

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from taskboard.errors import InvalidRequest
-from taskboard.limits import URL_MAX
-from taskboard.outbound import Answer, Target, UnsafeUrl, check_url, check_url_form, parse_retry_after, post
+from taskboard.core.errors import InvalidRequest
+from taskboard.core.limits import URL_MAX
+from taskboard.core.outbound import Answer, Target, UnsafeUrl, check_url, check_url_form, parse_retry_after, post
 
 # ---- check_url ----
 

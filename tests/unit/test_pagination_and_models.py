@@ -7,9 +7,9 @@ import base64
 import pytest
 from pydantic import ValidationError
 
-from taskboard.errors import InvalidCursor, InvalidRequest
-from taskboard.models import CreateTaskRequest, DeliverRequest, parse_skills
-from taskboard.pagination import decode_cursor, encode_cursor
+from taskboard.core.errors import InvalidCursor, InvalidRequest
+from taskboard.core.pagination import decode_cursor, encode_cursor
+from taskboard.tasks.models import CreateTaskRequest, DeliverRequest, parse_skills
 
 SORT_KEY = "2026-11-22T12:00:00.000000Z#0b6f7e4e-2f7a-4a53-9d38-5d0c3f1e9a11"
 

@@ -1,4 +1,4 @@
-"""The sliding-window arithmetic of the rate limiter (taskboard.ratelimit.judge), without DynamoDB."""
+"""The sliding-window arithmetic of the rate limiter (taskboard.http.ratelimit.judge), without DynamoDB."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taskboard.ratelimit import Limit, judge
+from taskboard.http.ratelimit import Limit, judge
 
 MINUTE = Limit("api", 60, 60)
 

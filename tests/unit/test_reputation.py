@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from taskboard.lifecycle import Status, TaskState
-from taskboard.reputation import Record, merge, outcomes
+from taskboard.reputation.record import Record, merge
+from taskboard.tasks.contributions import outcomes
+from taskboard.tasks.lifecycle import Status, TaskState
 
 HELD = TaskState(id="t", title="t", poster_id="poster", created_at="2026-11-22T12:00:00.000000Z")
 

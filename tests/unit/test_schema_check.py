@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from taskboard.errors import InvalidOutputSchema, ResultTooComplex
-from taskboard.schema_check import MESSAGE_MAX, RESULT_CHECK_SECONDS, check_output_schema, result_errors
+from taskboard.core.errors import InvalidOutputSchema, ResultTooComplex
+from taskboard.core.schema_check import MESSAGE_MAX, RESULT_CHECK_SECONDS, check_output_schema, result_errors
 
 SCHEMA = {
     "type": "array",

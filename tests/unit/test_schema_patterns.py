@@ -1,4 +1,4 @@
-"""output_schema patterns run on RE2 (taskboard.safe_regex): catastrophic patterns answer at once with the right
+"""output_schema patterns run on RE2 (taskboard.core.safe_regex): catastrophic patterns answer at once with the right
 verdict, wherever they sit in a schema and whatever its draft; what RE2 cannot run is refused when the task is
 posted; the patterns people write keep the answers they had under Python's `re`."""
 
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taskboard import safe_regex
-from taskboard.errors import InvalidOutputSchema, ResultTooComplex
-from taskboard.schema_check import check_output_schema, result_errors, schema_patterns
+from taskboard.core import safe_regex
+from taskboard.core.errors import InvalidOutputSchema, ResultTooComplex
+from taskboard.core.schema_check import check_output_schema, result_errors, schema_patterns
 
 DRAFTS = {
     "4": "http://json-schema.org/draft-04/schema#",

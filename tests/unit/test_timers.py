@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from taskboard import lifecycle
-from taskboard.clock import to_iso
-from taskboard.errors import TimerFiredEarly
-from taskboard.lifecycle import Status, TaskState, events_between
-from taskboard.timers import Timer, TimerKind, timers_implied
+from taskboard.core.clock import to_iso
+from taskboard.core.errors import TimerFiredEarly
+from taskboard.tasks import lifecycle
+from taskboard.tasks.lifecycle import Status, TaskState, events_between
+from taskboard.tasks.timers import Timer, TimerKind, timers_implied
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, 250_000, tzinfo=UTC)
 POSTER, WORKER, OTHER = "poster", "worker", "other"

@@ -4,36 +4,52 @@ Everything here is made once per cold start, lazily, and holds no request state.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-
-from taskboard.auth import key_lookup
-from taskboard.service import TaskBoard
-from taskboard.settings import get_settings
-from taskboard.timers import TimerKind, TimerScheduler
+from taskboard.core.observability import logger, metrics, tracer
+from taskboard.core.settings import get_settings
 
 if TYPE_CHECKING:
-    from taskboard.accounts import Accounts
-    from taskboard.delivery import Deliverer, WebhookQueue
-    from taskboard.ratelimit import RateLimiter
-    from taskboard.subscriptions import SubscriptionRepository
-    from taskboard.webhooks import Webhooks
+    from taskboard.accounts.service import Accounts
+    from taskboard.money.ledger import Ledgers
+    from taskboard.tasks.scheduler import TimerScheduler
+    from taskboard.tasks.service import TaskBoard
+    from taskboard.webhooks.delivery import Deliverer, WebhookQueue
+    from taskboard.webhooks.service import Webhooks
+    from taskboard.webhooks.store import SubscriptionRepository
 
-# The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the defaults keep a module that is
-# imported before its environment is set (a test collecting it) from emitting metrics without a namespace.
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "agent-task-board"))
-tracer = Tracer()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AgentTaskBoard"))
+__all__ = [
+    "accounts",
+    "board",
+    "deliverer",
+    "forget",
+    "ledgers",
+    "logger",
+    "metrics",
+    "on_forget",
+    "queue",
+    "scheduler",
+    "tracer",
+]
+
+# What else keeps per-container state (the HTTP glue's rate limiter and idempotency store): cleared by forget().
+_also_forget: list[Callable[[], None]] = []
+
+
+def on_forget(clear: Callable[[], None]) -> None:
+    """Register something `forget` must clear too (a module above this one, which this one cannot import)."""
+    if clear not in _also_forget:
+        _also_forget.append(clear)
 
 
 @lru_cache(maxsize=1)
 def board() -> TaskBoard:
-    from taskboard.money import Purse
-    from taskboard.repository import TaskRepository
-    from taskboard.reputation import Records
+    from taskboard.money.purse import Purse
+    from taskboard.reputation.store import Records
+    from taskboard.tasks.service import TaskBoard
+    from taskboard.tasks.store import TaskRepository
 
     settings = get_settings()
     return TaskBoard(
@@ -48,21 +64,21 @@ def board() -> TaskBoard:
 
 @lru_cache(maxsize=1)
 def webhooks() -> Webhooks:
-    from taskboard.webhooks import Webhooks
+    from taskboard.webhooks.service import Webhooks
 
     return Webhooks(subscriptions(), queue(), allow_loopback=get_settings().allow_loopback_webhooks)
 
 
 @lru_cache(maxsize=1)
 def subscriptions() -> SubscriptionRepository:
-    from taskboard.subscriptions import SubscriptionRepository
+    from taskboard.webhooks.store import SubscriptionRepository
 
     return SubscriptionRepository(get_settings().table_name)
 
 
 @lru_cache(maxsize=1)
 def queue() -> WebhookQueue:
-    from taskboard.delivery import WebhookQueue
+    from taskboard.webhooks.delivery import WebhookQueue
 
     settings = get_settings()
     return WebhookQueue(settings.webhook_queue_url, settings.webhook_dead_letter_queue_url)
@@ -70,7 +86,7 @@ def queue() -> WebhookQueue:
 
 @lru_cache(maxsize=1)
 def deliverer() -> Deliverer:
-    from taskboard.delivery import Deliverer
+    from taskboard.webhooks.delivery import Deliverer
 
     settings = get_settings()
     return Deliverer(
@@ -83,8 +99,9 @@ def deliverer() -> Deliverer:
 
 @lru_cache(maxsize=1)
 def accounts() -> Accounts:
-    from taskboard import outbound
-    from taskboard.accounts import AccountRepository, Accounts
+    from taskboard.accounts.service import Accounts
+    from taskboard.accounts.store import AccountRepository
+    from taskboard.core import outbound
 
     settings = get_settings()
     return Accounts(
@@ -98,14 +115,17 @@ def accounts() -> Accounts:
 
 
 @lru_cache(maxsize=1)
-def rate_limiter() -> RateLimiter:
-    from taskboard.ratelimit import RateLimiter
+def ledgers() -> Ledgers:
+    from taskboard.money.ledger import Ledgers
 
-    return RateLimiter(get_settings().rate_limit_table_name)
+    return Ledgers(get_settings().table_name)
 
 
 @lru_cache(maxsize=1)
 def scheduler() -> TimerScheduler:
+    from taskboard.tasks.scheduler import TimerScheduler
+    from taskboard.tasks.timers import TimerKind
+
     settings = get_settings()
     return TimerScheduler(
         {
@@ -117,14 +137,13 @@ def scheduler() -> TimerScheduler:
 
 def forget() -> None:
     """Drop every per-container object (the local stack and tests start a new 'container')."""
-    from taskboard import idempotency
+    from taskboard.accounts.keys import key_lookup
 
-    idempotency.forget()
     for cached in (
         board,
         accounts,
+        ledgers,
         key_lookup,
-        rate_limiter,
         scheduler,
         subscriptions,
         webhooks,
@@ -133,3 +152,5 @@ def forget() -> None:
         get_settings,
     ):
         cached.cache_clear()
+    for clear in _also_forget:
+        clear()

@@ -1,0 +1,1 @@
+"""Accounts: identity, API keys and registration tokens, owners, the agent directory."""

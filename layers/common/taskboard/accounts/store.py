@@ -1,0 +1,320 @@
+"""Accounts (agents and their human owners), their keys, registration tokens and the agent directory.
+
+Items, all in the board's table:
+  pk ACCOUNT#<id>      sk ACCOUNT           the account: profile, `kind`, `key_count`, `version` (and the
+                                            subscriptions' `webhook_count`; an owner's `granted_agents`); an
+                                            agent's is in the Directory index
+  pk ACCOUNT#<id>      sk CAP#<capability>  one per capability of an agent: the Directory's capability lists
+  pk ACCOUNT#<id>      sk KEY#<key id>      the account's view of one key (to list and revoke it)
+  pk KEY#<sha256>      sk KEY               a key, found by its hash: who it belongs to (what the authorizer reads)
+  pk REGTOKEN#<sha256> sk REGTOKEN          a registration token an owner issued: single use, expires (TTL)
+The Directory index (dir_pk, dir_sk) is sparse: dir_pk is AGENTS or CAP#<capability> (or OWNERS, for
+`make audit`), dir_sk <rank><status>#<id>, so GET /agents (by status, by capability) is a Query, never a Scan.
+Every change to these items is one transaction with conditions: an agent_id is taken once, a token is used once,
+an account keeps at least one and at most KEYS_PER_ACCOUNT keys, an owner's agents get at most
+`granted_agents_per_owner` sign-up grants, and a profile is changed on the version it was read at. An agent's
+record as a worker (taskboard.reputation.record) and its credits (taskboard.money.purse) are counters on its
+ACCOUNT item, written by the task transactions that move them. Who owns an agent is written once, with the
+account, and never changes (a profile change cannot touch `owner_id`): the rule that one owner's accounts
+cannot work for each other (taskboard.tasks.lifecycle.answerable) relies on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from taskboard.accounts.items import (
+    DIRECTORY,
+    STATUS_RANK,
+    NewAccount,
+    account_from,
+    account_item,
+    capability_item,
+    dir_sk,
+    grant_item,
+    key_items,
+    text,
+)
+from taskboard.accounts.keys import Caller, NewKey
+from taskboard.accounts.models import (
+    ApiKeyInfo,
+    RegistrationTokenRequest,
+)
+from taskboard.core import keys, limits
+from taskboard.core.aws import TableAccess
+from taskboard.core.clock import to_iso
+from taskboard.core.errors import (
+    AgentIdTaken,
+    KeyNotFound,
+    LastKey,
+    TooManyKeys,
+)
+
+
+class Raced(Exception):
+    """A profile changed between our read and our write."""
+
+
+class ExtraConditionFailed(Exception):
+    """A condition of an action added to an account's creation failed (a registration token's, or the owner's
+    grant count); `failed` holds the positions of those actions."""
+
+    def __init__(self, failed: set[int]) -> None:
+        super().__init__(failed)
+        self.failed = failed
+
+
+class AccountRepository(TableAccess):
+    """The items above, read and written with the conditions that keep them consistent."""
+
+    def create(self, account: NewAccount, made: NewKey, also: list[dict[str, Any]] | None = None) -> None:
+        """The account with its first key and its capability entries, in one transaction. Raises AgentIdTaken
+        when the id exists (or, through `also`, whatever the extra actions' conditions say)."""
+        puts = [account_item(account)]
+        puts += [capability_item(account.id, cap, account.status) for cap in account.capabilities]
+        puts += key_items(account.id, account.kind, account.owner_id, made, account.created_at)
+        if account.grant:
+            puts.append(grant_item(account))
+        actions = [
+            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+            for item in puts
+        ]
+        self._write([*(also or []), *actions], offset=len(also or []))
+
+    def _write(self, actions: list[dict[str, Any]], offset: int = 0) -> None:
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException as error:
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            failed = {index for index, code in enumerate(reasons[:offset]) if code == "ConditionalCheckFailed"}
+            if failed:
+                raise ExtraConditionFailed(failed) from None
+            if "ConditionalCheckFailed" in reasons:
+                raise AgentIdTaken("This agent_id is taken; choose another.") from None
+            raise
+
+    def get(self, account_id: str) -> dict[str, Any] | None:
+        response = self.db.get_item(TableName=self.table, Key=keys.account(account_id), ConsistentRead=True)
+        return response.get("Item")  # type: ignore[no-any-return]
+
+    def get_many(self, account_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Accounts by id (BatchGetItem; missing ones are left out), in at most a few calls for <= 100 ids."""
+        lookups = [keys.account(account_id) for account_id in dict.fromkeys(account_ids)]
+        return {keys.account_id_of(item["pk"]["S"]): item for item in self.batch_get(lookups)}
+
+    def update_profile(self, current: dict[str, Any], changes: dict[str, Any], now: str) -> dict[str, Any]:
+        """Apply `changes` (attribute -> value, None removes it) on the version `current` was read at, with the
+        capability entries following the new capabilities and status. Raises Raced if the version moved."""
+        account_id = keys.account_id_of(current["pk"]["S"])
+        version = int(current.get("version", {}).get("N", "0"))
+        sets, removes = ["updated_at = :now", "version = :next"], []
+        values: dict[str, Any] = {":now": {"S": now}, ":next": {"N": str(version + 1)}}
+        names: dict[str, str] = {}
+        for index, (name, value) in enumerate(changes.items()):
+            names[f"#f{index}"] = name
+            if value is None:
+                removes.append(f"#f{index}")
+            else:
+                sets.append(f"#f{index} = :v{index}")
+                values[f":v{index}"] = value
+        old = account_from(current)
+        status = changes["status"]["S"] if "status" in changes else old.status
+        capabilities = [cap["S"] for cap in changes["capabilities"]["L"]] if "capabilities" in changes else None
+        new_caps = capabilities if capabilities is not None else old.capabilities
+        if old.kind == "agent":
+            sets.append("dir_sk = :dir")
+            values[":dir"] = {"S": dir_sk(status, account_id)}
+        if version:
+            condition = "version = :version"
+            values[":version"] = {"N": str(version)}
+        else:
+            condition = "attribute_exists(pk) AND attribute_not_exists(version)"
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": keys.account(account_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        actions: list[dict[str, Any]] = [{"Update": update}]
+        if old.kind == "agent":
+            actions += [
+                {"Put": {"TableName": self.table, "Item": capability_item(account_id, cap, status)}} for cap in new_caps
+            ]
+            actions += [
+                {"Delete": {"TableName": self.table, "Key": {"pk": current["pk"], "sk": {"S": f"CAP#{cap}"}}}}
+                for cap in old.capabilities
+                if cap not in new_caps
+            ]
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException:
+            raise Raced from None
+        return self.get(account_id) or current
+
+    def directory(
+        self, partition: str, status: str | None, limit: int, after: str | None
+    ) -> tuple[list[str], str | None]:
+        """Agent ids in one Directory partition (AGENTS or CAP#<capability>): online, busy, offline; by id."""
+        condition = "dir_pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        if status:
+            condition += " AND begins_with(dir_sk, :status)"
+            values[":status"] = {"S": f"{STATUS_RANK[status]}{status}#"}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": DIRECTORY,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "Limit": limit,
+        }
+        if after:
+            account_id = after.split("#", 1)[1]
+            sort_key = "ACCOUNT" if partition == "AGENTS" else partition
+            kwargs["ExclusiveStartKey"] = {
+                "dir_pk": {"S": partition},
+                "dir_sk": {"S": after},
+                "pk": {"S": keys.account_pk(account_id)},
+                "sk": {"S": sort_key},
+            }
+        response = self.db.query(**kwargs)
+        ids = [keys.account_id_of(item["pk"]["S"]) for item in response["Items"]]
+        last = response.get("LastEvaluatedKey")
+        return ids, (last["dir_sk"]["S"] if last and ids else None)
+
+    # ---- credits ----
+
+    # ---- keys ----
+
+    def add_key(self, caller: Caller, made: NewKey, now: str) -> None:
+        count = {
+            "Update": {
+                "TableName": self.table,
+                "Key": keys.account(caller.account_id),
+                "UpdateExpression": "SET key_count = if_not_exists(key_count, :zero) + :one",
+                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(key_count) OR key_count < :max)",
+                "ExpressionAttributeValues": {
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":max": {"N": str(limits.KEYS_PER_ACCOUNT)},
+                },
+            }
+        }
+        puts = [
+            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+            for item in key_items(caller.account_id, caller.role, caller.owner_id, made, now)
+        ]
+        try:
+            self.db.transact_write_items(TransactItems=[count, *puts])
+        except self.db.exceptions.TransactionCanceledException:
+            raise TooManyKeys(f"An account holds at most {limits.KEYS_PER_ACCOUNT} keys; revoke one first.") from None
+
+    def keys(self, account_id: str) -> list[ApiKeyInfo]:
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :key)",
+            ExpressionAttributeValues={":pk": {"S": keys.account_pk(account_id)}, ":key": {"S": "KEY#"}},
+            ConsistentRead=True,
+        )
+        references = response["Items"]  # at most KEYS_PER_ACCOUNT: one page
+        if not references:
+            return []
+        wanted = [{"pk": {"S": f"KEY#{ref['key_hash']['S']}"}, "sk": {"S": "KEY"}} for ref in references]
+        used = {
+            item["key_id"]["S"]: text(item, "last_used_at")
+            for item in self.batch_get(wanted, ProjectionExpression="key_id, last_used_at")
+        }
+        return [
+            ApiKeyInfo(
+                key_id=ref["sk"]["S"].removeprefix("KEY#"),
+                prefix=ref["prefix"]["S"],
+                created_at=ref["created_at"]["S"],
+                last_used_at=used.get(ref["sk"]["S"].removeprefix("KEY#")),
+            )
+            for ref in sorted(references, key=lambda ref: ref["created_at"]["S"])
+        ]
+
+    def revoke_key(self, account_id: str, key_id: str) -> None:
+        reference_key = keys.in_account(account_id, f"KEY#{key_id}")
+        reference = self.db.get_item(TableName=self.table, Key=reference_key, ConsistentRead=True).get("Item")
+        if reference is None:
+            raise KeyNotFound(f"You have no key with id {key_id!r}.")
+        actions = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": keys.account(account_id),
+                    "UpdateExpression": "SET key_count = key_count - :one",
+                    "ConditionExpression": "key_count > :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+            {"Delete": {"TableName": self.table, "Key": reference_key, "ConditionExpression": "attribute_exists(pk)"}},
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"pk": {"S": f"KEY#{reference['key_hash']['S']}"}, "sk": {"S": "KEY"}},
+                    "ConditionExpression": "account_id = :account",
+                    "ExpressionAttributeValues": {":account": {"S": account_id}},
+                }
+            },
+        ]
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException as error:
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise LastKey("This is the account's last key; make another before revoking it.") from None
+            raise KeyNotFound(f"You have no key with id {key_id!r}.") from None
+
+    # ---- registration tokens ----
+
+    def add_token(self, digest: str, owner_id: str, request: RegistrationTokenRequest, expires: datetime) -> None:
+        item: dict[str, Any] = {
+            "pk": {"S": f"REGTOKEN#{digest}"},
+            "sk": {"S": "REGTOKEN"},
+            "owner_id": {"S": owner_id},
+            "agent_id": {"S": request.agent_id},
+            "expires_at": {"S": to_iso(expires)},
+            "expires_ttl": {"N": str(int(expires.timestamp()) + 86_400)},  # kept a day past expiry, then deleted
+        }
+        if request.agent_name:
+            item["agent_name"] = {"S": request.agent_name}
+        if request.capabilities is not None:
+            item["capabilities"] = {"L": [{"S": cap} for cap in request.capabilities]}
+        self.db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def token(self, digest: str) -> dict[str, Any] | None:
+        key = {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}}
+        return self.db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")  # type: ignore[no-any-return]
+
+    def count_grant_action(self, owner_id: str, most: int) -> dict[str, Any]:
+        """The transaction step that counts one more granted agent on its owner's account, only while the owner
+        has had fewer than `most`: in the new agent's own transaction, so racing connects never pass the cap."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": keys.account(owner_id),
+                "UpdateExpression": "SET granted_agents = if_not_exists(granted_agents, :zero) + :one",
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(granted_agents) OR granted_agents < :most)",
+                "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}, ":most": {"N": str(most)}},
+            }
+        }
+
+    def use_token_action(self, digest: str, agent_id: str, now: str) -> dict[str, Any]:
+        """The transaction step that spends a token: only an unused, unexpired one issued for this agent_id."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}},
+                "UpdateExpression": "SET used_at = :now",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(used_at) "
+                "AND expires_at > :now AND agent_id = :agent",
+                "ExpressionAttributeValues": {":now": {"S": now}, ":agent": {"S": agent_id}},
+            }
+        }

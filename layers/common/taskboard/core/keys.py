@@ -1,0 +1,48 @@
+"""Every item key of the main table, built in one place (the layout is drawn in each store's docstring).
+
+  pk ACCOUNT#<id>   sk ACCOUNT | CAP#... | KEY#... | LEDGER#... | REVIEW#... | WEBHOOK#...   an account's partition
+  pk TASK#<id>      sk STATE | BODY | RESULT | REVIEW | EVENT#... | LISTING#...            a task's partition
+
+A key is a DynamoDB key map ({"pk": {"S": ...}, "sk": {"S": ...}}); `*_pk` are the partition strings and
+`*_id_of` read an id back out of one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Key = dict[str, dict[str, Any]]
+
+ACCOUNT_PREFIX = "ACCOUNT#"
+TASK_PREFIX = "TASK#"
+ACCOUNT_SORT = "ACCOUNT"
+
+
+def account_pk(account_id: str) -> str:
+    return f"{ACCOUNT_PREFIX}{account_id}"
+
+
+def account_id_of(pk: str) -> str:
+    return pk.removeprefix(ACCOUNT_PREFIX)
+
+
+def in_account(account_id: str, sort: str) -> Key:
+    """An item in an account's partition."""
+    return {"pk": {"S": account_pk(account_id)}, "sk": {"S": sort}}
+
+
+def account(account_id: str) -> Key:
+    """The ACCOUNT item: profile, balance, counters."""
+    return in_account(account_id, ACCOUNT_SORT)
+
+
+def task_pk(task_id: str) -> str:
+    return f"{TASK_PREFIX}{task_id}"
+
+
+def task_id_of(pk: str) -> str:
+    return pk.removeprefix(TASK_PREFIX)
+
+
+def in_task(task_id: str, sort: str) -> Key:
+    """An item in a task's partition (STATE, BODY, RESULT, REVIEW, EVENT#...)."""
+    return {"pk": {"S": task_pk(task_id)}, "sk": {"S": sort}}

@@ -1,0 +1,1 @@
+"""HTTP glue: the validated resolver and the one error shape (app), idempotent POSTs, rate limits."""

@@ -1,0 +1,34 @@
+"""Credits' API models: the wallet and the ledger."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+)
+
+# ---- credits ---------------------------------------------------------------------------------------------------
+
+LedgerType = Literal["grant", "escrow", "payout", "fee", "refund", "tip"]
+
+
+class Wallet(BaseModel):
+    account_id: str
+    balance: int = Field(description="Credits the account may spend (whole numbers).")
+    escrowed: int = Field(description="Credits held for the account's live paid tasks.")
+
+
+class LedgerEntry(BaseModel):
+    id: str
+    type: LedgerType
+    amount: int = Field(description="Positive: into the balance; negative: out of it.")
+    task_id: str | None
+    balance_after: int
+    created_at: str
+
+
+class Ledger(BaseModel):
+    entries: list[LedgerEntry] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

@@ -1,0 +1,1 @@
+"""Reputation: an agent's record as a worker, and reviews."""

@@ -1,0 +1,1 @@
+"""Tasks: the lifecycle rules, the search, the store, the service, and the timers."""

@@ -1,0 +1,313 @@
+"""DynamoDB storage of tasks. The only module that knows the table's layout; every conditional write is here.
+
+One table, items grouped by task (pk = TASK#<id>):
+  sk STATE       the small mutable part (lifecycle.TaskState), written with `version = :read_version`
+  sk BODY        description, input, output_schema: written once at creation
+  sk RESULT      the current delivery; deleted when a delivery is rejected
+  sk REVIEW      the poster's review of a completed task (written once; a copy is in the worker's partition,
+                 ACCOUNT#<worker> / REVIEW#<time>#<task>, for its list of reviews)
+  sk EVENT#<seq> a domain event (the outbox): written in the same transaction as the change it records, so
+                 an event exists if and only if its change committed; kept EVENT_RETENTION_DAYS (TTL). The
+                 table's stream carries it to webhook subscribers; two sparse indexes make each account's feed:
+    EventsByPoster (feed_poster=poster, feed_sk=<time>#<task>#<seq>) and EventsByWorker (feed_worker=worker)
+  sk TAG#<tag>   one listing item per tag, plus TAG#* for every task; each carries the keys of the three
+                 sparse indexes, so finding work reads only tasks of the wanted skill in the wanted state:
+    Available (avail_pk=tag, avail_sk=<claimable-from time>#<id>) while open or claimed
+    ByStatus  (status_pk=<tag>#<status>, status_sk=<created>#<id>) once delivered or finished
+    ByTag     (all_pk=tag, all_sk=<created>#<id>) always
+Every state change writes STATE and the listing items in one transaction, so an index never disagrees with
+the task for longer than a GSI's replication lag.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from taskboard.core import keys
+from taskboard.core.aws import TableAccess
+from taskboard.core.errors import WriteConflict
+from taskboard.reputation.record import Record
+from taskboard.tasks.items import (
+    _FEED_READS_PER_INDEX,
+    FEED_INDEXES,
+    INDEX_AVAILABLE,
+    INDEX_BY_STATUS,
+    INDEX_BY_TAG,
+    Delivery,
+    FeedPage,
+    ListingPage,
+    StoredTask,
+    TaskBody,
+    _assemble,
+    _body_item,
+    _delivery_item,
+    _event_puts,
+    listing_items,
+    state_from_item,
+    state_item,
+)
+from taskboard.tasks.lifecycle import TaskState, answerable
+
+
+class TaskRepository(TableAccess):
+    def create(
+        self,
+        state: TaskState,
+        body: TaskBody,
+        events: Iterable[dict[str, Any]] = (),
+        also: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Write a new task with its body, listings, events and `also` (transaction items, e.g. the task's
+        callback subscription) in one transaction (1 request)."""
+        puts = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": state_item(state),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self.table, "Item": _body_item(state.id, body)}},
+            *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(state)),
+            *_event_puts(self.table, state, events),
+            *also,
+        ]
+        self._transact(puts)
+
+    def load(self, task_id: str) -> StoredTask | None:
+        """The task with its body, current delivery and review: one strongly consistent Query over BODY,
+        RESULT, REVIEW, STATE (events and listings sort outside that range and are not read)."""
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :body AND :state",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.task_pk(task_id)},
+                ":body": {"S": "BODY"},
+                ":state": {"S": "STATE"},
+            },
+            ConsistentRead=True,
+        )
+        return _assemble(task_id, response["Items"])
+
+    def save(
+        self,
+        before: TaskState,
+        after: TaskState,
+        *,
+        delivery: Delivery | None = None,
+        drop_delivery: bool = False,
+        events: Iterable[dict[str, Any]] = (),
+        also: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Write `after` only if the stored task is still `before` (same version). Raises WriteConflict.
+
+        The delivery, the listing items, the change's events and `also` (the credits it moves) are written in
+        the same transaction: all or nothing."""
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": state_item(after),
+                    "ConditionExpression": "version = :read_version",
+                    "ExpressionAttributeValues": {":read_version": {"N": str(before.version)}},
+                }
+            }
+        ]
+        if delivery is not None:
+            actions.append({"Put": {"TableName": self.table, "Item": _delivery_item(after.id, delivery)}})
+        elif drop_delivery:
+            actions.append({"Delete": {"TableName": self.table, "Key": keys.in_task(after.id, "RESULT")}})
+        if listing_items(before) != listing_items(after):
+            actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
+        actions.extend(_event_puts(self.table, after, events, after.claimed_by or before.claimed_by))
+        actions.extend(also)
+        self._transact(actions)
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException as error:
+            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise WriteConflict() from error
+            raise
+
+    def listing_page(
+        self,
+        index: str,
+        partition: str,
+        *,
+        limit: int,
+        ascending: bool,
+        after: str | None = None,
+        not_after: str | None = None,
+        later_than: str | None = None,
+        claimable_by: str | None = None,
+        owner: str | None = None,
+        requires_human: bool | None = None,
+        budget: tuple[int | None, int | None] = (None, None),
+        qualified: Record | None = None,
+    ) -> ListingPage:
+        """Sort keys of one index partition, in order, strictly past the cursor `after`.
+
+        `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired).
+        Filters applied inside the Query: `budget` (low, high) keeps tasks whose budget is within (any index);
+        on the Available index only, `claimable_by` drops tasks posted or already attempted by that account,
+        `owner` drops tasks whose poster answers to that owner (taskboard.tasks.lifecycle.answerable: the owner itself,
+        and its agents), `requires_human` keeps only tasks with that flag, and `qualified` drops tasks whose
+        qualifications that worker record does not meet.
+
+        The `owner` filter needs `poster_owner` projected into the index; an index entry without it (an index
+        that does not project it, or a task listed before it was recorded) passes the filter, and the reader
+        drops the task once it has read its STATE (taskboard.tasks.finding.takeable)."""
+        pk_name, sk_name = {
+            INDEX_AVAILABLE: ("avail_pk", "avail_sk"),
+            INDEX_BY_STATUS: ("status_pk", "status_sk"),
+            INDEX_BY_TAG: ("all_pk", "all_sk"),
+        }[index]
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        # Sort keys are "<time>#<id>": "<time>#~" sorts after every key of that instant, so the bounds below
+        # put a task whose time is exactly `not_after` in, and one exactly at `later_than` out.
+        whole_instant = "#~"
+        low = max(filter(None, (later_than and later_than + whole_instant, after if ascending else None)), default=None)
+        high = min(filter(None, (not_after and not_after + whole_instant, None if ascending else after)), default=None)
+        condition = "#pk = :pk"
+        if low is not None and high is not None:
+            condition += " AND #sk BETWEEN :low AND :high"
+            values |= {":low": {"S": low}, ":high": {"S": high}}
+        elif low is not None:
+            condition += " AND #sk >= :low"
+            values[":low"] = {"S": low}
+        elif high is not None:
+            condition += " AND #sk <= :high"
+            values[":high"] = {"S": high}
+        names = {"#pk": pk_name} | ({"#sk": sk_name} if "#sk" in condition else {})
+        filters = []
+        if claimable_by is not None:
+            filters.append("poster_id <> :caller AND NOT contains(past_workers, :caller)")
+            values[":caller"] = {"S": claimable_by}
+        if owner is not None:
+            filters.append("poster_id <> :owner AND (attribute_not_exists(poster_owner) OR poster_owner <> :owner)")
+            values[":owner"] = {"S": owner}
+        if requires_human is not None:
+            filters.append("requires_human = :human")
+            values[":human"] = {"BOOL": requires_human}
+        low_budget, high_budget = budget
+        if low_budget is not None:
+            filters.append("budget >= :low_budget")
+            values[":low_budget"] = {"N": str(low_budget)}
+        if high_budget is not None:
+            filters.append("budget <= :high_budget")
+            values[":high_budget"] = {"N": str(high_budget)}
+        if qualified is not None:
+            filters.append("(attribute_not_exists(min_completed) OR min_completed <= :completed)")
+            filters.append("(attribute_not_exists(min_rating) OR min_rating <= :rating)")
+            values[":completed"] = {"N": str(qualified.completed)}
+            values[":rating"] = {"N": repr(qualified.rating)}
+        query: dict[str, Any] = {"FilterExpression": " AND ".join(filters)} if filters else {}
+        response = self.db.query(
+            TableName=self.table,
+            IndexName=index,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=ascending,
+            Limit=limit + 2,  # bounds are inclusive: room for the cursor item and `later_than` itself
+            **query,
+        )
+        keys = [item[sk_name]["S"] for item in response["Items"]]
+        excluded = {after}
+        keys = [key for key in keys if key not in excluded]
+        stopped = response.get("LastEvaluatedKey", {}).get(sk_name, {}).get("S")
+        more = len(keys) > limit or stopped is not None
+        resume = keys[limit - 1] if len(keys) > limit else (stopped or (keys[-1] if keys else None))
+        return ListingPage(sort_keys=keys[:limit], more=more, resume_after=resume)
+
+    def events(self, task_id: str) -> list[dict[str, Any]]:
+        """The task's recorded events (envelopes), oldest first."""
+        response = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+            ExpressionAttributeValues={":pk": {"S": keys.task_pk(task_id)}, ":events": {"S": "EVENT#"}},
+            ConsistentRead=True,
+        )
+        return [json.loads(item["envelope"]["S"]) for item in response["Items"]]
+
+    def feed_page(
+        self, account: str, *, after: str | None, until: str, limit: int, types: tuple[str, ...] = ()
+    ) -> FeedPage:
+        """The account's events (as poster and as worker) with feed keys in (after, until], oldest first: one
+        Query per index, merged. The page ends where the first index that has more stopped, so nothing between
+        two pages is ever skipped."""
+        streams: list[tuple[list[tuple[str, dict[str, Any]]], str | None]] = []
+        for index, attribute in FEED_INDEXES.items():
+            values: dict[str, Any] = {":me": {"S": account}, ":until": {"S": until}}
+            condition = "#pk = :me AND feed_sk <= :until"
+            if after is not None:
+                condition = "#pk = :me AND feed_sk BETWEEN :after AND :until"
+                values[":after"] = {"S": after}
+            query: dict[str, Any] = {}
+            if types:
+                names = [f":t{n}" for n in range(len(types))]
+                query["FilterExpression"] = f"#type IN ({', '.join(names)})"
+                values |= {name: {"S": t} for name, t in zip(names, types, strict=True)}
+            items: list[tuple[str, dict[str, Any]]] = []
+            stopped: str | None = None
+            for _ in range(_FEED_READS_PER_INDEX):  # a `types` filter can leave a read short: read on, a little
+                response = self.db.query(
+                    TableName=self.table,
+                    IndexName=index,
+                    KeyConditionExpression=condition,
+                    ExpressionAttributeNames={"#pk": attribute} | ({"#type": "type"} if types else {}),
+                    ExpressionAttributeValues=values,
+                    Limit=limit + 1,  # BETWEEN is inclusive: room for the cursor's own event
+                    **query,
+                )
+                found = [(i["feed_sk"]["S"], json.loads(i["envelope"]["S"])) for i in response["Items"]]
+                items.extend((key, event) for key, event in found if key != after)
+                evaluated = response.get("LastEvaluatedKey")
+                stopped = evaluated["feed_sk"]["S"] if evaluated else None
+                if evaluated is None or len(items) > limit:
+                    break
+                query["ExclusiveStartKey"] = evaluated
+            if len(items) > limit:
+                stopped, items = items[limit - 1][0], items[:limit]
+            streams.append((items, stopped))
+        bounds = [stopped for _, stopped in streams if stopped is not None]
+        cut = min(bounds) if bounds else None
+        merged = sorted((pair for items, _ in streams for pair in items), key=lambda pair: pair[0])
+        page = [pair for pair in merged if cut is None or pair[0] <= cut][:limit]
+        more = cut is not None or len(merged) > len(page)
+        last = page[-1][0] if page else (cut if cut is not None else after)
+        return FeedPage(events=[event for _, event in page], last_key=last, more=more)
+
+    def owners_of(self, account_ids: Iterable[str]) -> dict[str, str]:
+        """Who answers for each account (taskboard.tasks.lifecycle.answerable): its owner, or itself (an account that
+        does not exist answers for itself). One consistent BatchGetItem of the ACCOUNT items: an account's owner
+        is written once, with the account, and never changes, but an eventually consistent read could miss an
+        account made a moment ago and take it for one that answers for itself."""
+        wanted = list(dict.fromkeys(account_ids))
+        lookups = [keys.account(account_id) for account_id in wanted]
+        owners: dict[str, str | None] = dict.fromkeys(wanted)
+        for item in self.batch_get(lookups, ProjectionExpression="pk, owner_id", ConsistentRead=True):
+            owners[keys.account_id_of(item["pk"]["S"])] = item.get("owner_id", {}).get("S")
+        return {account_id: answerable(account_id, owner) for account_id, owner in owners.items()}
+
+    def load_states(self, task_ids: list[str]) -> dict[str, TaskState]:
+        """Only the small STATE item of each task (BatchGetItem): enough to decide whether it can be taken."""
+        found: dict[str, TaskState] = {}
+        for items in self.batch_get([keys.in_task(task_id, "STATE") for task_id in dict.fromkeys(task_ids)]):
+            state = state_from_item(items)
+            found[state.id] = state
+        return found
+
+    def load_many(self, task_ids: list[str]) -> dict[str, StoredTask]:
+        """State and body of each task (no delivery), in BatchGetItem requests of at most 100 keys."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        lookups = [keys.in_task(task_id, sort) for task_id in dict.fromkeys(task_ids) for sort in ("STATE", "BODY")]
+        for item in self.batch_get(lookups):
+            found.setdefault(keys.task_id_of(item["pk"]["S"]), []).append(item)
+        tasks = {task_id: _assemble(task_id, items) for task_id, items in found.items()}
+        return {task_id: task for task_id, task in tasks.items() if task is not None}

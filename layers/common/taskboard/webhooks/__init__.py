@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, signed deliveries through SQS, and the fan-out of events."""
