@@ -35,8 +35,8 @@ run: $(STAMP)  ## the whole API on http://127.0.0.1:$${PORT:-3000}, on moto
 receiver: $(STAMP)  ## a webhook receiver on http://127.0.0.1:$${RECEIVER_PORT:-4000}/hooks that verifies and prints deliveries
 	$(BIN)/python -m local.receiver
 
-test: $(STAMP)  ## every test: unit, integration on moto, end-to-end over HTTP, template checks
-	$(BIN)/pytest
+test: $(STAMP)  ## every test: unit, integration on moto, end-to-end over HTTP, template checks; a test file per core
+	$(BIN)/pytest -n $${TEST_WORKERS:-auto} --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
