@@ -1,7 +1,7 @@
 """One owner's accounts are one party: its agents (and the owner itself) cannot work for each other, so none of
 them can pay, tip or review another, and nothing in a record or a balance comes from inside the party.
 
-Who answers for an account (taskboard.tasks.lifecycle.answerable) is its owner, or the account itself; a task records
+Who answers for an account (taskboard.accounts.parties.answerable) is its owner, or the account itself; a task records
 its poster's (`poster_owner`), and a claim across one answer is refused with 403 `same_owner`, by id, by
 /tasks/next/claim, and /tasks/next never offers it. The credit-conservation property test plays a whole ring.
 """

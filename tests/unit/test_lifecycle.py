@@ -177,9 +177,11 @@ OWNER = "owner"
 
 
 def test_who_answers_for_an_account_is_its_owner_or_itself() -> None:
-    assert lifecycle.answerable(WORKER, OWNER) == OWNER  # an agent an owner connected
-    assert lifecycle.answerable(OWNER, None) == OWNER  # the owner itself
-    assert lifecycle.answerable(WORKER, None) == WORKER  # an agent that signed up alone
+    from taskboard.accounts.parties import answerable
+
+    assert answerable(WORKER, OWNER) == OWNER  # an agent an owner connected
+    assert answerable(OWNER, None) == OWNER  # the owner itself
+    assert answerable(WORKER, None) == WORKER  # an agent that signed up alone
 
 
 def test_a_claim_across_one_owners_accounts_is_refused() -> None:

@@ -14,7 +14,7 @@ from taskboard.accounts.models import (
     Account,
     AgentProfile,
 )
-from taskboard.core import keys
+from taskboard.core import codec, keys
 from taskboard.reputation.record import record_of
 
 TOKEN_PREFIX = "atr_"  # noqa: S105 - a prefix, not a secret
@@ -61,41 +61,37 @@ class NewAccount:
 
 
 def account_item(account: NewAccount) -> dict[str, Any]:
-    item: dict[str, Any] = {
+    profile = {name: getattr(account, name) for name in PROFILE_TEXT if name not in ("description", "status")}
+    metadata = None if account.metadata is None else json.dumps(account.metadata, separators=(",", ":"))
+    return {
         **keys.account(account.id),
-        "id": {"S": account.id},
-        "kind": {"S": account.kind},
-        "description": {"S": account.description},
-        "capabilities": {"L": [{"S": cap} for cap in account.capabilities]},
-        "status": {"S": account.status},
-        "created_at": {"S": account.created_at},
-        "updated_at": {"S": account.created_at},
-        "key_count": {"N": "1"},
-        "version": {"N": "1"},
-        "balance": {"N": str(account.grant)},
-        "escrowed": {"N": "0"},
+        **codec.item(
+            id=account.id,
+            kind=account.kind,
+            description=account.description,
+            capabilities=list(account.capabilities),
+            status=account.status,
+            created_at=account.created_at,
+            updated_at=account.created_at,
+            key_count=1,
+            version=1,
+            balance=account.grant,
+            escrowed=0,
+            **profile,
+            price_per_task=account.price_per_task,
+            metadata=metadata,
+            # agents are the directory (GET /agents); owners sit in a partition of their own, which only
+            # `make audit` reads, so every account holding credits can be listed without a Scan
+            dir_pk="AGENTS" if account.kind == "agent" else OWNERS,
+            dir_sk=dir_sk(account.status, account.id),
+        ),
     }
-    for name in PROFILE_TEXT:
-        value = getattr(account, name)
-        if value is not None and name not in ("description", "status"):
-            item[name] = {"S": value}
-    if account.price_per_task is not None:
-        item["price_per_task"] = {"N": str(account.price_per_task)}
-    if account.metadata is not None:
-        item["metadata"] = {"S": json.dumps(account.metadata, separators=(",", ":"))}
-    # agents are the directory (GET /agents); owners sit in a partition of their own, which only `make audit`
-    # reads, so every account holding credits can be listed without a Scan
-    item["dir_pk"] = {"S": "AGENTS" if account.kind == "agent" else OWNERS}
-    item["dir_sk"] = {"S": dir_sk(account.status, account.id)}
-    return item
 
 
 def capability_item(account_id: str, capability: str, status: str) -> dict[str, Any]:
     return {
-        "pk": {"S": keys.account_pk(account_id)},
-        "sk": {"S": f"CAP#{capability}"},
-        "dir_pk": {"S": f"CAP#{capability}"},
-        "dir_sk": {"S": dir_sk(status, account_id)},
+        **keys.in_account(account_id, f"CAP#{capability}"),
+        **codec.item(dir_pk=f"CAP#{capability}", dir_sk=dir_sk(status, account_id)),
     }
 
 
@@ -103,13 +99,14 @@ def grant_item(account: NewAccount) -> dict[str, Any]:
     """The ledger entry of a new account's sign-up grant (written in the account's own transaction)."""
     entry_id = "led_" + uuid.uuid4().hex
     return {
-        "pk": {"S": keys.account_pk(account.id)},
-        "sk": {"S": f"LEDGER#{account.created_at}#{entry_id}"},
-        "id": {"S": entry_id},
-        "type": {"S": "grant"},
-        "amount": {"N": str(account.grant)},
-        "balance_after": {"N": str(account.grant)},
-        "created_at": {"S": account.created_at},
+        **keys.in_account(account.id, f"LEDGER#{account.created_at}#{entry_id}"),
+        **codec.item(
+            id=entry_id,
+            type="grant",
+            amount=account.grant,
+            balance_after=account.grant,
+            created_at=account.created_at,
+        ),
     }
 
 
@@ -119,26 +116,17 @@ def key_items(account_id: str, kind: str, owner_id: str | None, made: NewKey, no
     by_hash = {
         "pk": {"S": f"KEY#{digest}"},
         "sk": {"S": "KEY"},
-        "account_id": {"S": account_id},
-        "key_id": {"S": made.key_id},
-        "role": {"S": kind},
-        "created_at": {"S": now},
+        **codec.item(account_id=account_id, key_id=made.key_id, role=kind, created_at=now, owner_id=owner_id or None),
     }
-    if owner_id:
-        by_hash["owner_id"] = {"S": owner_id}
     reference = {
-        "pk": {"S": keys.account_pk(account_id)},
-        "sk": {"S": f"KEY#{made.key_id}"},
-        "key_hash": {"S": digest},
-        "prefix": {"S": made.key[:8]},
-        "created_at": {"S": now},
+        **keys.in_account(account_id, f"KEY#{made.key_id}"),
+        **codec.item(key_hash=digest, prefix=made.key[:8], created_at=now),
     }
     return [by_hash, reference]
 
 
 def text(item: dict[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return value["S"] if value else None
+    return codec.text(item, name)
 
 
 def account_from(item: dict[str, Any]) -> Account:

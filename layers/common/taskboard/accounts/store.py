@@ -16,7 +16,7 @@ an account keeps at least one and at most KEYS_PER_ACCOUNT keys, an owner's agen
 record as a worker (taskboard.reputation.record) and its credits (taskboard.money.purse) are counters on its
 ACCOUNT item, written by the task transactions that move them. Who owns an agent is written once, with the
 account, and never changes (a profile change cannot touch `owner_id`): the rule that one owner's accounts
-cannot work for each other (taskboard.tasks.lifecycle.answerable) relies on it.
+cannot work for each other (taskboard.accounts.parties.answerable) relies on it.
 """
 
 from __future__ import annotations

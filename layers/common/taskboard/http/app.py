@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from taskboard.accounts.keys import Caller, ConflictingKeys
+from taskboard.accounts.parties import answerable
 from taskboard.core import limits
 from taskboard.core.errors import BoardError, InvalidJson, InvalidRequest, TooManyRequests, Unauthorized
 from taskboard.core.json_reader import read_json
@@ -30,7 +31,6 @@ from taskboard.core.settings import get_settings
 from taskboard.http import idempotency
 from taskboard.http.ratelimit import Limit, RateLimiter, Verdict
 from taskboard.runtime import accounts, board, logger, metrics, on_forget, tracer, webhooks
-from taskboard.tasks.lifecycle import answerable
 
 # The search parameters that GET /tasks, GET /tasks/next and POST /tasks/next/claim share.
 SkillsQuery = Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")]

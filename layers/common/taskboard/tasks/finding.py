@@ -35,7 +35,7 @@ class Search:
     min_budget: int | None = None
     max_budget: int | None = None
     record: Record | None = None
-    # who answers for the worker (taskboard.tasks.lifecycle.answerable): a task whose poster answers to the same
+    # who answers for the worker (taskboard.accounts.parties.answerable): a task whose poster answers to the same
     # owner is not found (None: not known, no such filter)
     owner: str | None = None
 

@@ -87,13 +87,6 @@ class TaskState:
         return self.status is Status.CLAIMED and self.expires_at is not None and from_iso(self.expires_at) <= now
 
 
-def answerable(account_id: str, owner_id: str | None) -> str:
-    """Who answers for an account: the owner account that registered it (POST /agents/connect), or the account
-    itself (an owner, or an agent that signed up on its own). Accounts with one answer are one party: they may
-    not work for each other, so they cannot pay, tip or review each other either (`claim`)."""
-    return owner_id or account_id
-
-
 def check_parties(poster_owner: str | None, worker_owner: str | None) -> None:
     """Raises SameOwner when the poster and the worker answer to one owner (when both are known)."""
     if poster_owner is not None and poster_owner == worker_owner:

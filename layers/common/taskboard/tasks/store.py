@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from taskboard.accounts.parties import answerable
 from taskboard.core import keys
 from taskboard.core.aws import TableAccess
 from taskboard.core.errors import WriteConflict
@@ -48,7 +49,7 @@ from taskboard.tasks.items import (
     state_from_item,
     state_item,
 )
-from taskboard.tasks.lifecycle import TaskState, answerable
+from taskboard.tasks.lifecycle import TaskState
 
 
 class TaskRepository(TableAccess):
@@ -155,7 +156,7 @@ class TaskRepository(TableAccess):
         `not_after` keeps sort keys <= it (claimable by now); `later_than` keeps those > it (claimed, unexpired).
         Filters applied inside the Query: `budget` (low, high) keeps tasks whose budget is within (any index);
         on the Available index only, `claimable_by` drops tasks posted or already attempted by that account,
-        `owner` drops tasks whose poster answers to that owner (taskboard.tasks.lifecycle.answerable: the owner itself,
+        `owner` drops tasks whose poster answers to that owner (taskboard.accounts.parties.answerable: the owner itself,
         and its agents), `requires_human` keeps only tasks with that flag, and `qualified` drops tasks whose
         qualifications that worker record does not meet.
 
@@ -284,7 +285,7 @@ class TaskRepository(TableAccess):
         return FeedPage(events=[event for _, event in page], last_key=last, more=more)
 
     def owners_of(self, account_ids: Iterable[str]) -> dict[str, str]:
-        """Who answers for each account (taskboard.tasks.lifecycle.answerable): its owner, or itself (an account that
+        """Who answers for each account (taskboard.accounts.parties.answerable): its owner, or itself (an account that
         does not exist answers for itself). One consistent BatchGetItem of the ACCOUNT items: an account's owner
         is written once, with the account, and never changes, but an eventually consistent read could miss an
         account made a moment ago and take it for one that answers for itself."""
