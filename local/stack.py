@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
+from local import moto_patches
 from local.services import QueuePoller, StreamPoller, event_pollers, provision, route_lambda_invocations
 from local.template import (
     ROOT,
@@ -167,6 +168,7 @@ class Stack:
         from moto import mock_aws
 
         _serialize_aws_calls()
+        moto_patches.apply()  # nothing in moto grows with the number of writes (local/moto_patches.py)
         _isolate_requests_per_thread()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
@@ -203,8 +205,9 @@ class Stack:
     def _stop_waiting_timers(self) -> None:
         """Executions still in their Wait state would otherwise wake up in whatever stack runs next.
 
-        Best effort: moto cannot stop an execution whose worker thread has not started yet (it raises), and
-        such a straggler is harmless anyway (it finds no task and does nothing)."""
+        A parked timer (local/moto_patches.py: a Wait-first execution waits on the shared scheduler, not in a
+        thread) stops at once. Best effort for the rest: moto cannot stop an execution whose worker thread has
+        not started yet (it raises), and such a straggler is harmless (it finds no task and does nothing)."""
         if self._mock is None:
             return
         import boto3
