@@ -29,9 +29,14 @@ for name, resource in template["Resources"].items():
             problems.append(f"{name}: {props['CodeUri']}/{module}.py missing")
     if resource["Type"] == "AWS::Serverless::LayerVersion":
         content = build / props["ContentUri"] / "python"
-        for needed in ("taskboard/service.py", "aws_lambda_powertools", "pydantic", "jsonschema"):
+        for needed in ("aws_lambda_powertools", "pydantic", "jsonschema"):
             if not (content / needed).exists():
                 problems.append(f"{name}: layer lacks {needed}")
+        # every module of the shared package, in every one of its sub-packages (docs/architecture.md)
+        source = pathlib.Path("layers/common")
+        for module in sorted(source.glob("taskboard/**/*.py")):
+            if not (content / module.relative_to(source)).exists():
+                problems.append(f"{name}: layer lacks {module.relative_to(source)}")
         if not list(content.glob(f"pydantic_core/_pydantic_core.{abi}-aarch64-linux-gnu.so")):
             problems.append(f"{name}: pydantic_core is not built for {runtime} on arm64")
         if not list(content.glob(f"**/_re2.{abi}-aarch64-linux-gnu.so")):  # 1.1 at the top, newer under re2/
