@@ -48,3 +48,8 @@ def number(stored: dict[str, Any], name: str, default: int = 0) -> int:
     """An integer attribute, or `default` when it is absent."""
     value = stored.get(name)
     return default if value is None else int(value["N"])
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword values: values(one=1, now="...") -> {":one": {"N": "1"}, ...}."""
+    return {f":{name}": attr(value) for name, value in named.items()}

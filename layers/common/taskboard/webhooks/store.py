@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from taskboard.core import keys
+from taskboard.core import codec, keys
 from taskboard.core.aws import TableAccess
 from taskboard.core.clock import from_iso, to_iso
 from taskboard.core.errors import TooManyWebhooks, WebhookNotFound
@@ -95,6 +95,19 @@ def _account_key(owner_id: str) -> dict[str, Any]:
     return keys.account(owner_id)
 
 
+def _skill_key(skill: str, webhook_id: str) -> dict[str, Any]:
+    """A subscription's entry under a skill it asked task.created for (HOOKSKILL#<skill> / <webhook id>)."""
+    return {"pk": {"S": _skill_pk(skill)}, "sk": {"S": webhook_id}}
+
+
+def _skill_pk(skill: str) -> str:
+    return f"HOOKSKILL#{skill}"
+
+
+def _log_pk(webhook_id: str) -> str:
+    return f"HOOKLOG#{webhook_id}"
+
+
 _TEXT_FIELDS = (
     "id",
     "owner_id",
@@ -112,14 +125,8 @@ _TEXT_FIELDS = (
 
 
 def subscription_item(sub: Subscription) -> dict[str, Any]:
-    item = {**_key(sub.owner_id, sub.id)}
-    for name in _TEXT_FIELDS:
-        value = getattr(sub, name)
-        if value is not None:
-            item[name] = {"S": value}
-    item["events"] = {"L": [{"S": e} for e in sub.events]}
-    item["skills"] = {"L": [{"S": s} for s in sub.skills]}
-    return item
+    texts = {name: getattr(sub, name) for name in _TEXT_FIELDS}
+    return {**_key(sub.owner_id, sub.id), **codec.item(**texts, events=list(sub.events), skills=list(sub.skills))}
 
 
 def subscription_from_item(item: dict[str, Any]) -> Subscription:
@@ -130,7 +137,7 @@ def subscription_from_item(item: dict[str, Any]) -> Subscription:
 
 
 def _skill_item(sub: Subscription, skill: str) -> dict[str, Any]:
-    return {"pk": {"S": f"HOOKSKILL#{skill}"}, "sk": {"S": sub.id}, "owner_id": {"S": sub.owner_id}}
+    return {**_skill_key(skill, sub.id), **codec.item(owner_id=sub.owner_id)}
 
 
 class SubscriptionRepository(TableAccess):
@@ -146,11 +153,7 @@ class SubscriptionRepository(TableAccess):
                 "UpdateExpression": "SET webhook_count = if_not_exists(webhook_count, :zero) + :one",
                 "ConditionExpression": "attribute_exists(pk) AND "
                 "(attribute_not_exists(webhook_count) OR webhook_count < :max)",
-                "ExpressionAttributeValues": {
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                    ":max": {"N": str(WEBHOOKS_PER_ACCOUNT)},
-                },
+                "ExpressionAttributeValues": codec.values(zero=0, one=1, max=WEBHOOKS_PER_ACCOUNT),
             }
         }
         puts = [
@@ -204,10 +207,7 @@ class SubscriptionRepository(TableAccess):
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.account_pk(owner_id)},
-                ":prefix": {"S": f"WEBHOOK#{ACCOUNT_PREFIX}"},
-            },
+            ExpressionAttributeValues=codec.values(pk=keys.account_pk(owner_id), prefix=f"WEBHOOK#{ACCOUNT_PREFIX}"),
             ConsistentRead=True,
         )
         return [subscription_from_item(item) for item in response["Items"]]
@@ -221,10 +221,7 @@ class SubscriptionRepository(TableAccess):
                     "ConditionExpression": "attribute_exists(pk)",
                 }
             },
-            *(
-                {"Delete": {"TableName": self.table, "Key": {"pk": {"S": f"HOOKSKILL#{s}"}, "sk": {"S": sub.id}}}}
-                for s in sub.skills
-            ),
+            *({"Delete": {"TableName": self.table, "Key": _skill_key(s, sub.id)}} for s in sub.skills),
         ]
         if sub.task_id is None:
             actions.append(
@@ -234,7 +231,7 @@ class SubscriptionRepository(TableAccess):
                         "Key": _account_key(sub.owner_id),
                         "UpdateExpression": "SET webhook_count = webhook_count - :one",
                         "ConditionExpression": "webhook_count > :zero",
-                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":zero": {"N": "0"}},
+                        "ExpressionAttributeValues": codec.values(one=1, zero=0),
                     }
                 }
             )
@@ -254,11 +251,7 @@ class SubscriptionRepository(TableAccess):
         self._update(
             sub,
             "SET secret = :secret, previous_secret = :previous, previous_secret_expires_at = :expires",
-            {
-                ":secret": {"S": rotated.secret},
-                ":previous": {"S": sub.secret},
-                ":expires": {"S": rotated.previous_secret_expires_at or ""},
-            },
+            codec.values(secret=rotated.secret, previous=sub.secret, expires=rotated.previous_secret_expires_at or ""),
         )
         return rotated
 
@@ -272,19 +265,19 @@ class SubscriptionRepository(TableAccess):
         self._update(
             sub,
             "SET #status = :disabled, disabled_reason = :reason, disabled_at = :now",
-            {":disabled": {"S": "disabled"}, ":reason": {"S": reason}, ":now": {"S": to_iso(now)}},
+            codec.values(disabled="disabled", reason=reason, now=to_iso(now)),
         )
 
     def mark_failing(self, sub: Subscription, now: datetime) -> None:
         """Remember when the current run of failures began (kept if already set)."""
-        self._update(sub, "SET failing_since = if_not_exists(failing_since, :now)", {":now": {"S": to_iso(now)}})
+        self._update(sub, "SET failing_since = if_not_exists(failing_since, :now)", codec.values(now=to_iso(now)))
 
     def mark_healthy(self, sub: Subscription) -> None:
         self._update(sub, "REMOVE failing_since", {})
 
     def _update(self, sub: Subscription, expression: str, values: dict[str, Any]) -> None:
         names = {"#status": "status"} if "#status" in expression else {}
-        values = values | ({":active": {"S": "active"}} if ":active" in expression else {})
+        values = values | (codec.values(active="active") if ":active" in expression else {})
         try:
             self.db.update_item(
                 TableName=self.table,
@@ -302,7 +295,7 @@ class SubscriptionRepository(TableAccess):
         query: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"HOOKSKILL#{skill}"}},
+            "ExpressionAttributeValues": codec.values(pk=_skill_pk(skill)),
         }
         while True:
             response = self.db.query(**query)
@@ -315,31 +308,27 @@ class SubscriptionRepository(TableAccess):
     def log(self, attempt: DeliveryAttempt) -> None:
         expires = int(from_iso(attempt.attempted_at).timestamp()) + DELIVERY_LOG_DAYS * 86_400
         item: dict[str, Any] = {
-            "pk": {"S": f"HOOKLOG#{attempt.webhook_id}"},
+            "pk": {"S": _log_pk(attempt.webhook_id)},
             "sk": {"S": f"{attempt.attempted_at}#{attempt.event_id}#{attempt.attempt:02d}"},
-            "event_id": {"S": attempt.event_id},
-            "event_type": {"S": attempt.event_type},
-            "attempt": {"N": str(attempt.attempt)},
-            "attempted_at": {"S": attempt.attempted_at},
-            "outcome": {"S": attempt.outcome},
-            "expires_ttl": {"N": str(expires)},
+            **codec.item(
+                event_id=attempt.event_id,
+                event_type=attempt.event_type,
+                attempt=attempt.attempt,
+                attempted_at=attempt.attempted_at,
+                outcome=attempt.outcome,
+                expires_ttl=expires,
+                status_code=attempt.status_code,
+                duration_ms=attempt.duration_ms,
+                error=None if attempt.error is None else attempt.error[:500],
+                next_retry_at=None if attempt.next_retry_at is None else attempt.next_retry_at[:500],
+            ),
         }
-        for name in ("status_code", "duration_ms"):
-            value = getattr(attempt, name)
-            if value is not None:
-                item[name] = {"N": str(value)}
-        for name in ("error", "next_retry_at"):
-            value = getattr(attempt, name)
-            if value is not None:
-                item[name] = {"S": value[:500]}
         self.db.put_item(TableName=self.table, Item=item)
 
     def attempts(self, webhook_id: str, limit: int, before: str | None) -> tuple[list[DeliveryAttempt], str | None]:
         """Newest first; `before` is the sort key a previous page ended at."""
         condition = "pk = :pk" + (" AND sk < :before" if before else "")
-        values: dict[str, Any] = {":pk": {"S": f"HOOKLOG#{webhook_id}"}}
-        if before:
-            values[":before"] = {"S": before}
+        values = codec.values(pk=_log_pk(webhook_id), **({"before": before} if before else {}))
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression=condition,
