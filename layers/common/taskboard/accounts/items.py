@@ -114,8 +114,7 @@ def key_items(account_id: str, kind: str, owner_id: str | None, made: NewKey, no
     """The key by its hash (what the authorizer reads) and the account's reference to it (to list and revoke)."""
     digest = hash_key(made.key)
     by_hash = {
-        "pk": {"S": f"KEY#{digest}"},
-        "sk": {"S": "KEY"},
+        **keys.api_key(digest),
         **codec.item(account_id=account_id, key_id=made.key_id, role=kind, created_at=now, owner_id=owner_id or None),
     }
     reference = {

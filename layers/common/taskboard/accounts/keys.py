@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from taskboard.core import codec, keys
 from taskboard.core.aws import TableAccess
 from taskboard.core.errors import InvalidRequest, Unauthorized
 
@@ -127,10 +128,10 @@ class KeyLookup(TableAccess):
         try:
             response = self.db.update_item(
                 TableName=self.table,
-                Key={"pk": {"S": f"KEY#{digest}"}, "sk": {"S": "KEY"}},
+                Key=keys.api_key(digest),
                 UpdateExpression="SET last_used_at = :now",
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":now": {"S": self.clock()}},
+                ExpressionAttributeValues=codec.values(now=self.clock()),
                 ReturnValues="ALL_NEW",
             )
         except self.db.exceptions.ConditionalCheckFailedException:

@@ -41,7 +41,7 @@ from taskboard.accounts.models import (
     ApiKeyInfo,
     RegistrationTokenRequest,
 )
-from taskboard.core import keys, limits
+from taskboard.core import codec, keys, limits
 from taskboard.core.aws import TableAccess
 from taskboard.core.clock import to_iso
 from taskboard.core.errors import (
@@ -109,7 +109,7 @@ class AccountRepository(TableAccess):
         account_id = keys.account_id_of(current["pk"]["S"])
         version = int(current.get("version", {}).get("N", "0"))
         sets, removes = ["updated_at = :now", "version = :next"], []
-        values: dict[str, Any] = {":now": {"S": now}, ":next": {"N": str(version + 1)}}
+        values: dict[str, Any] = codec.values(now=now, next=version + 1)
         names: dict[str, str] = {}
         for index, (name, value) in enumerate(changes.items()):
             names[f"#f{index}"] = name
@@ -124,10 +124,10 @@ class AccountRepository(TableAccess):
         new_caps = capabilities if capabilities is not None else old.capabilities
         if old.kind == "agent":
             sets.append("dir_sk = :dir")
-            values[":dir"] = {"S": dir_sk(status, account_id)}
+            values |= codec.values(dir=dir_sk(status, account_id))
         if version:
             condition = "version = :version"
-            values[":version"] = {"N": str(version)}
+            values |= codec.values(version=version)
         else:
             condition = "attribute_exists(pk) AND attribute_not_exists(version)"
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
@@ -161,10 +161,10 @@ class AccountRepository(TableAccess):
     ) -> tuple[list[str], str | None]:
         """Agent ids in one Directory partition (AGENTS or CAP#<capability>): online, busy, offline; by id."""
         condition = "dir_pk = :pk"
-        values: dict[str, Any] = {":pk": {"S": partition}}
+        values: dict[str, Any] = codec.values(pk=partition)
         if status:
             condition += " AND begins_with(dir_sk, :status)"
-            values[":status"] = {"S": f"{STATUS_RANK[status]}{status}#"}
+            values |= codec.values(status=f"{STATUS_RANK[status]}{status}#")
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": DIRECTORY,
@@ -176,10 +176,8 @@ class AccountRepository(TableAccess):
             account_id = after.split("#", 1)[1]
             sort_key = "ACCOUNT" if partition == "AGENTS" else partition
             kwargs["ExclusiveStartKey"] = {
-                "dir_pk": {"S": partition},
-                "dir_sk": {"S": after},
-                "pk": {"S": keys.account_pk(account_id)},
-                "sk": {"S": sort_key},
+                **keys.in_account(account_id, sort_key),
+                **codec.item(dir_pk=partition, dir_sk=after),
             }
         response = self.db.query(**kwargs)
         ids = [keys.account_id_of(item["pk"]["S"]) for item in response["Items"]]
@@ -198,9 +196,7 @@ class AccountRepository(TableAccess):
                 "UpdateExpression": "SET key_count = if_not_exists(key_count, :zero) + :one",
                 "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(key_count) OR key_count < :max)",
                 "ExpressionAttributeValues": {
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                    ":max": {"N": str(limits.KEYS_PER_ACCOUNT)},
+                    **codec.values(zero=0, one=1, max=limits.KEYS_PER_ACCOUNT),
                 },
             }
         }
@@ -217,13 +213,13 @@ class AccountRepository(TableAccess):
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :key)",
-            ExpressionAttributeValues={":pk": {"S": keys.account_pk(account_id)}, ":key": {"S": "KEY#"}},
+            ExpressionAttributeValues=codec.values(pk=keys.account_pk(account_id), key="KEY#"),
             ConsistentRead=True,
         )
         references = response["Items"]  # at most KEYS_PER_ACCOUNT: one page
         if not references:
             return []
-        wanted = [{"pk": {"S": f"KEY#{ref['key_hash']['S']}"}, "sk": {"S": "KEY"}} for ref in references]
+        wanted = [keys.api_key(ref["key_hash"]["S"]) for ref in references]
         used = {
             item["key_id"]["S"]: text(item, "last_used_at")
             for item in self.batch_get(wanted, ProjectionExpression="key_id, last_used_at")
@@ -250,16 +246,16 @@ class AccountRepository(TableAccess):
                     "Key": keys.account(account_id),
                     "UpdateExpression": "SET key_count = key_count - :one",
                     "ConditionExpression": "key_count > :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    "ExpressionAttributeValues": codec.values(one=1),
                 }
             },
             {"Delete": {"TableName": self.table, "Key": reference_key, "ConditionExpression": "attribute_exists(pk)"}},
             {
                 "Delete": {
                     "TableName": self.table,
-                    "Key": {"pk": {"S": f"KEY#{reference['key_hash']['S']}"}, "sk": {"S": "KEY"}},
+                    "Key": keys.api_key(reference["key_hash"]["S"]),
                     "ConditionExpression": "account_id = :account",
-                    "ExpressionAttributeValues": {":account": {"S": account_id}},
+                    "ExpressionAttributeValues": codec.values(account=account_id),
                 }
             },
         ]
@@ -274,22 +270,21 @@ class AccountRepository(TableAccess):
     # ---- registration tokens ----
 
     def add_token(self, digest: str, owner_id: str, request: RegistrationTokenRequest, expires: datetime) -> None:
-        item: dict[str, Any] = {
-            "pk": {"S": f"REGTOKEN#{digest}"},
-            "sk": {"S": "REGTOKEN"},
-            "owner_id": {"S": owner_id},
-            "agent_id": {"S": request.agent_id},
-            "expires_at": {"S": to_iso(expires)},
-            "expires_ttl": {"N": str(int(expires.timestamp()) + 86_400)},  # kept a day past expiry, then deleted
+        item = {
+            **keys.registration_token(digest),
+            **codec.item(
+                owner_id=owner_id,
+                agent_id=request.agent_id,
+                expires_at=to_iso(expires),
+                expires_ttl=int(expires.timestamp()) + 86_400,  # kept a day past expiry, then deleted
+                agent_name=request.agent_name or None,
+                capabilities=request.capabilities,
+            ),
         }
-        if request.agent_name:
-            item["agent_name"] = {"S": request.agent_name}
-        if request.capabilities is not None:
-            item["capabilities"] = {"L": [{"S": cap} for cap in request.capabilities]}
         self.db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def token(self, digest: str) -> dict[str, Any] | None:
-        key = {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}}
+        key = keys.registration_token(digest)
         return self.db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")  # type: ignore[no-any-return]
 
     def count_grant_action(self, owner_id: str, most: int) -> dict[str, Any]:
@@ -302,7 +297,7 @@ class AccountRepository(TableAccess):
                 "UpdateExpression": "SET granted_agents = if_not_exists(granted_agents, :zero) + :one",
                 "ConditionExpression": "attribute_exists(pk) AND "
                 "(attribute_not_exists(granted_agents) OR granted_agents < :most)",
-                "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}, ":most": {"N": str(most)}},
+                "ExpressionAttributeValues": codec.values(zero=0, one=1, most=most),
             }
         }
 
@@ -311,10 +306,10 @@ class AccountRepository(TableAccess):
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}},
+                "Key": keys.registration_token(digest),
                 "UpdateExpression": "SET used_at = :now",
                 "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(used_at) "
                 "AND expires_at > :now AND agent_id = :agent",
-                "ExpressionAttributeValues": {":now": {"S": now}, ":agent": {"S": agent_id}},
+                "ExpressionAttributeValues": codec.values(now=now, agent=agent_id),
             }
         }

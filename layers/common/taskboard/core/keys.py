@@ -46,3 +46,13 @@ def task_id_of(pk: str) -> str:
 def in_task(task_id: str, sort: str) -> Key:
     """An item in a task's partition (STATE, BODY, RESULT, REVIEW, EVENT#...)."""
     return {"pk": {"S": task_pk(task_id)}, "sk": {"S": sort}}
+
+
+def api_key(digest: str) -> Key:
+    """An API key by its SHA-256 (what the authorizer reads): KEY#<digest> / KEY."""
+    return {"pk": {"S": f"KEY#{digest}"}, "sk": {"S": "KEY"}}
+
+
+def registration_token(digest: str) -> Key:
+    """A registration token by its SHA-256: REGTOKEN#<digest> / REGTOKEN."""
+    return {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}}

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from taskboard.core import keys
+from taskboard.core import codec, keys
 from taskboard.core.aws import TableAccess
 from taskboard.core.errors import WriteConflict
 from taskboard.money.rules import Movement, PaymentRequired, earnings
@@ -75,16 +75,11 @@ class Purse(TableAccess):
                     else "balance = :old_balance AND escrowed = :old_escrow"
                 )
                 sets = "SET balance = :balance, escrowed = :escrow"
-                values |= {
-                    ":balance": {"N": str(balance)},
-                    ":escrow": {"N": str(escrow)},
-                    ":old_balance": {"N": str(old_balance)},
-                    ":old_escrow": {"N": str(old_escrow)},
-                }
+                values |= codec.values(balance=balance, escrow=escrow, old_balance=old_balance, old_escrow=old_escrow)
             else:
                 condition = "attribute_exists(pk)"  # counters only: never make an account out of nothing
             adds = [(name, amount) for name, amount in counts.get(account, {}).items() if amount]
-            values |= {f":c{index}": {"N": str(amount)} for index, (_, amount) in enumerate(adds)}
+            values |= codec.values(**{f"c{index}": amount for index, (_, amount) in enumerate(adds)})
             add = ("ADD " + ", ".join(f"{name} :c{index}" for index, (name, _) in enumerate(adds))) if adds else ""
             items.append(
                 {
@@ -108,14 +103,15 @@ class Purse(TableAccess):
     def _entry(self, task_id: str, move: Movement, running: dict[str, tuple[int, int]], now: str) -> dict[str, Any]:
         entry_id = "led_" + uuid.uuid4().hex
         return {
-            "pk": {"S": keys.account_pk(move.account)},
-            "sk": {"S": f"LEDGER#{now}#{entry_id}"},
-            "id": {"S": entry_id},
-            "type": {"S": move.kind},
-            "amount": {"N": str(move.amount)},
-            "task_id": {"S": task_id},
-            "balance_after": {"N": str(running[move.account][0])},
-            "created_at": {"S": now},
+            **keys.in_account(move.account, f"LEDGER#{now}#{entry_id}"),
+            **codec.item(
+                id=entry_id,
+                type=move.kind,
+                amount=move.amount,
+                task_id=task_id,
+                balance_after=running[move.account][0],
+                created_at=now,
+            ),
         }
 
     def _balances(self, accounts: list[str]) -> tuple[dict[str, tuple[int, int]], set[str]]:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from taskboard.accounts.parties import answerable
-from taskboard.core import keys
+from taskboard.core import codec, keys
 from taskboard.core.aws import TableAccess
 from taskboard.core.errors import WriteConflict
 from taskboard.reputation.record import Record
@@ -84,9 +84,7 @@ class TaskRepository(TableAccess):
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :body AND :state",
             ExpressionAttributeValues={
-                ":pk": {"S": keys.task_pk(task_id)},
-                ":body": {"S": "BODY"},
-                ":state": {"S": "STATE"},
+                **codec.values(pk=keys.task_pk(task_id), body="BODY", state="STATE"),
             },
             ConsistentRead=True,
         )
@@ -112,7 +110,7 @@ class TaskRepository(TableAccess):
                     "TableName": self.table,
                     "Item": state_item(after),
                     "ConditionExpression": "version = :read_version",
-                    "ExpressionAttributeValues": {":read_version": {"N": str(before.version)}},
+                    "ExpressionAttributeValues": codec.values(read_version=before.version),
                 }
             }
         ]
@@ -168,7 +166,7 @@ class TaskRepository(TableAccess):
             INDEX_BY_STATUS: ("status_pk", "status_sk"),
             INDEX_BY_TAG: ("all_pk", "all_sk"),
         }[index]
-        values: dict[str, Any] = {":pk": {"S": partition}}
+        values: dict[str, Any] = codec.values(pk=partition)
         # Sort keys are "<time>#<id>": "<time>#~" sorts after every key of that instant, so the bounds below
         # put a task whose time is exactly `not_after` in, and one exactly at `later_than` out.
         whole_instant = "#~"
@@ -177,36 +175,36 @@ class TaskRepository(TableAccess):
         condition = "#pk = :pk"
         if low is not None and high is not None:
             condition += " AND #sk BETWEEN :low AND :high"
-            values |= {":low": {"S": low}, ":high": {"S": high}}
+            values |= codec.values(low=low, high=high)
         elif low is not None:
             condition += " AND #sk >= :low"
-            values[":low"] = {"S": low}
+            values |= codec.values(low=low)
         elif high is not None:
             condition += " AND #sk <= :high"
-            values[":high"] = {"S": high}
+            values |= codec.values(high=high)
         names = {"#pk": pk_name} | ({"#sk": sk_name} if "#sk" in condition else {})
         filters = []
         if claimable_by is not None:
             filters.append("poster_id <> :caller AND NOT contains(past_workers, :caller)")
-            values[":caller"] = {"S": claimable_by}
+            values |= codec.values(caller=claimable_by)
         if owner is not None:
             filters.append("poster_id <> :owner AND (attribute_not_exists(poster_owner) OR poster_owner <> :owner)")
-            values[":owner"] = {"S": owner}
+            values |= codec.values(owner=owner)
         if requires_human is not None:
             filters.append("requires_human = :human")
             values[":human"] = {"BOOL": requires_human}
         low_budget, high_budget = budget
         if low_budget is not None:
             filters.append("budget >= :low_budget")
-            values[":low_budget"] = {"N": str(low_budget)}
+            values |= codec.values(low_budget=low_budget)
         if high_budget is not None:
             filters.append("budget <= :high_budget")
-            values[":high_budget"] = {"N": str(high_budget)}
+            values |= codec.values(high_budget=high_budget)
         if qualified is not None:
             filters.append("(attribute_not_exists(min_completed) OR min_completed <= :completed)")
             filters.append("(attribute_not_exists(min_rating) OR min_rating <= :rating)")
-            values[":completed"] = {"N": str(qualified.completed)}
-            values[":rating"] = {"N": repr(qualified.rating)}
+            values |= codec.values(completed=qualified.completed)
+            values |= codec.values(rating=qualified.rating)
         query: dict[str, Any] = {"FilterExpression": " AND ".join(filters)} if filters else {}
         response = self.db.query(
             TableName=self.table,
@@ -231,7 +229,7 @@ class TaskRepository(TableAccess):
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
-            ExpressionAttributeValues={":pk": {"S": keys.task_pk(task_id)}, ":events": {"S": "EVENT#"}},
+            ExpressionAttributeValues=codec.values(pk=keys.task_pk(task_id), events="EVENT#"),
             ConsistentRead=True,
         )
         return [json.loads(item["envelope"]["S"]) for item in response["Items"]]
@@ -244,11 +242,11 @@ class TaskRepository(TableAccess):
         two pages is ever skipped."""
         streams: list[tuple[list[tuple[str, dict[str, Any]]], str | None]] = []
         for index, attribute in FEED_INDEXES.items():
-            values: dict[str, Any] = {":me": {"S": account}, ":until": {"S": until}}
+            values: dict[str, Any] = codec.values(me=account, until=until)
             condition = "#pk = :me AND feed_sk <= :until"
             if after is not None:
                 condition = "#pk = :me AND feed_sk BETWEEN :after AND :until"
-                values[":after"] = {"S": after}
+                values |= codec.values(after=after)
             query: dict[str, Any] = {}
             if types:
                 names = [f":t{n}" for n in range(len(types))]
