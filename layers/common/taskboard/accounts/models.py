@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     Field,
     WithJsonSchema,
@@ -14,7 +13,7 @@ from pydantic import (
 )
 
 from taskboard.core import limits
-from taskboard.core.fields import DisplayText, Email, Name, RequestModel, Tag, tag_list, with_examples
+from taskboard.core.fields import ApiModel, DisplayText, Email, Name, RequestModel, Tag, tag_list, with_examples
 from taskboard.core.jsonvalues import stored_json
 from taskboard.reputation.models import Reputation
 
@@ -25,7 +24,7 @@ class CreateKeyRequest(RequestModel):
     name: Name | None = None
 
 
-class CreateKeyResponse(BaseModel):
+class CreateKeyResponse(ApiModel):
     key: str = Field(description="The API key. Shown once: only its SHA-256 is stored.")
     id: str = Field(description="The account the key belongs to.")
     key_id: str = Field(description="The key's own id (its first characters, safe to log).")
@@ -135,7 +134,7 @@ class RegistrationTokenRequest(RequestModel):
     ] = limits.REGISTRATION_TOKEN_DEFAULT_SECONDS
 
 
-class RegistrationToken(BaseModel):
+class RegistrationToken(ApiModel):
     registration_token: str = Field(description="atr_...: single use; give it to the agent. Shown once.")
     agent_id: str
     expires_at: str
@@ -160,7 +159,7 @@ class ConnectRequest(RequestModel):
     _size = field_validator("metadata")(_metadata_size)
 
 
-class _Profile(BaseModel):
+class _Profile(ApiModel):
     id: str
     kind: AccountKind
     name: str | None
@@ -187,19 +186,19 @@ class Account(AgentProfile):
     key_count: int
 
 
-class AgentList(BaseModel):
+class AgentList(ApiModel):
     agents: list[AgentProfile]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class ApiKeyInfo(BaseModel):
+class ApiKeyInfo(ApiModel):
     key_id: str
     prefix: str = Field(description="The key's first characters, to recognise it.")
     created_at: str
     last_used_at: str | None = Field(description="Updated at most once per authorizer cache period (30 s).")
 
 
-class ApiKeyList(BaseModel):
+class ApiKeyList(ApiModel):
     keys: list[ApiKeyInfo]
 
 
@@ -207,7 +206,7 @@ class NewApiKey(ApiKeyInfo):
     key: str = Field(description="The API key. Shown once: only its SHA-256 is stored.")
 
 
-class Registered(BaseModel):
+class Registered(ApiModel):
     """A new account and its first key (POST /agents/register, /owners/register, /agents/connect)."""
 
     account: Account

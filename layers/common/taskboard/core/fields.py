@@ -86,11 +86,18 @@ def with_examples(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
-class RequestModel(BaseModel):
+class ApiModel(BaseModel):
+    """Every API model: built on first use (defer_build), so a function builds only the models it uses, not every
+    model of the domain modules it imports (each model built at import costs a cold start ~5-10 ms of CPU)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class RequestModel(ApiModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(ApiModel):
     """The one error shape of every endpoint."""
 
     error: str = Field(description="What went wrong, for a person.")

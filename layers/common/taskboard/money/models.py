@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    Field,
-)
+from pydantic import Field
+
+from taskboard.core.fields import ApiModel
 
 # ---- credits ---------------------------------------------------------------------------------------------------
 
 LedgerType = Literal["grant", "escrow", "payout", "fee", "refund", "tip"]
 
 
-class Wallet(BaseModel):
+class Wallet(ApiModel):
     account_id: str
     balance: int = Field(description="Credits the account may spend (whole numbers).")
     escrowed: int = Field(description="Credits held for the account's live paid tasks.")
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(ApiModel):
     id: str
     type: LedgerType
     amount: int = Field(description="Positive: into the balance; negative: out of it.")
@@ -29,6 +28,6 @@ class LedgerEntry(BaseModel):
     created_at: str
 
 
-class Ledger(BaseModel):
+class Ledger(ApiModel):
     entries: list[LedgerEntry] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

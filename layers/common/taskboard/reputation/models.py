@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import (
-    BaseModel,
     Field,
 )
 
 from taskboard.core import limits
-from taskboard.core.fields import DisplayText, RequestModel, with_examples
+from taskboard.core.fields import ApiModel, DisplayText, RequestModel, with_examples
 
 
-class Review(BaseModel):
+class Review(ApiModel):
     task_id: str
     worker_id: str
     poster_id: str
@@ -23,7 +22,7 @@ class Review(BaseModel):
     created_at: str
 
 
-class Reputation(BaseModel):
+class Reputation(ApiModel):
     """An agent's record as a worker, kept by the transactions that end its claims (taskboard.reputation.record)."""
 
     rating_avg: float | None = Field(default=None, description="Mean review rating, 2 decimals; null: no reviews.")
@@ -50,11 +49,11 @@ class ReviewRequest(RequestModel):
     )
 
 
-class ReviewList(BaseModel):
+class ReviewList(ApiModel):
     reviews: list[Review] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class Reviewed(BaseModel):
+class Reviewed(ApiModel):
     review: Review
     worker: Reputation = Field(description="The worker's record with this review counted.")

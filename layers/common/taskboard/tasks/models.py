@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     Field,
     field_validator,
@@ -14,7 +13,16 @@ from pydantic import (
 )
 
 from taskboard.core import limits
-from taskboard.core.fields import DisplayLine, DisplayText, RequestModel, Tag, normalize_tag, tag_list, with_examples
+from taskboard.core.fields import (
+    ApiModel,
+    DisplayLine,
+    DisplayText,
+    RequestModel,
+    Tag,
+    normalize_tag,
+    tag_list,
+    with_examples,
+)
 from taskboard.core.jsonvalues import stored_json
 from taskboard.reputation.models import Review
 
@@ -144,7 +152,7 @@ class RejectRequest(RequestModel):
 TaskStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled"]
 
 
-class Task(BaseModel):
+class Task(ApiModel):
     id: str
     title: str
     description: str
@@ -179,7 +187,7 @@ class Task(BaseModel):
     updated_at: str
 
 
-class CallbackSubscription(BaseModel):
+class CallbackSubscription(ApiModel):
     webhook_id: str = Field(description="cb_<task id>: manage it under /webhooks/{webhook_id}.")
     url: str
     secret: str = Field(description="whsec_...: verifies this task's deliveries. Shown once.")
@@ -191,17 +199,17 @@ class CreatedTask(Task):
     )
 
 
-class TaskList(BaseModel):
+class TaskList(ApiModel):
     tasks: list[Task]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class NextTaskResponse(BaseModel):
+class NextTaskResponse(ApiModel):
     task: Task | None
     retry: bool = Field(description="True when nothing was found: call again at once (the server already waited).")
 
 
-class ResultResponse(BaseModel):
+class ResultResponse(ApiModel):
     status: TaskStatus
     result: Any
     result_url: str | None
@@ -232,7 +240,7 @@ def parse_skills(*raw: str | None) -> tuple[str, ...]:
     return skills
 
 
-class EventFeed(BaseModel):
+class EventFeed(ApiModel):
     events: list[dict[str, Any]] = Field(description="Standard Webhooks envelopes, oldest first.")
     next_cursor: str | None = Field(
         description="Pass as `after` to continue (also when caught up: it marks where you are); null only when "

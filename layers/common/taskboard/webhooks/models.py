@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     Field,
     model_validator,
@@ -13,7 +12,7 @@ from pydantic import (
 
 from taskboard.core import limits
 from taskboard.core.events import EVENT_TYPES, EventType
-from taskboard.core.fields import RequestModel, Tag, tag_list, with_examples
+from taskboard.core.fields import ApiModel, RequestModel, Tag, tag_list, with_examples
 
 
 class CreateWebhookRequest(RequestModel):
@@ -38,7 +37,7 @@ class CreateWebhookRequest(RequestModel):
         return self
 
 
-class Webhook(BaseModel):
+class Webhook(ApiModel):
     id: str
     url: str
     events: list[str] | None = Field(description="null: every event type.")
@@ -58,22 +57,22 @@ class CreatedWebhook(Webhook):
     secret: str = Field(description="whsec_...: verifies deliveries (Standard Webhooks). Shown once.")
 
 
-class WebhookList(BaseModel):
+class WebhookList(ApiModel):
     webhooks: list[Webhook]
 
 
-class RotatedSecret(BaseModel):
+class RotatedSecret(ApiModel):
     id: str
     secret: str = Field(description="The new secret. Shown once.")
     previous_secret_expires_at: str = Field(description="The old secret signs deliveries too until then.")
 
 
-class TestQueued(BaseModel):
+class TestQueued(ApiModel):
     event_id: str
     status: Literal["queued"] = "queued"
 
 
-class Delivery(BaseModel):
+class Delivery(ApiModel):
     event_id: str
     event_type: str
     attempt: int
@@ -88,6 +87,6 @@ class Delivery(BaseModel):
     duration_ms: int | None
 
 
-class DeliveryList(BaseModel):
+class DeliveryList(ApiModel):
     deliveries: list[Delivery]
     next_cursor: str | None
