@@ -24,3 +24,13 @@ def test_a_tip_pays_the_platform_fee_like_a_budget() -> None:
 
 def test_earned_counts_what_the_worker_received_not_the_platforms_share() -> None:
     assert earnings(tip("poster", "worker", 25, 10)) == {"worker": {"earned": 23}}
+
+
+def test_a_review_contributes_its_rating_and_its_tip_in_one_contribution() -> None:
+    from taskboard.tasks.contributions import Contribution, of_review
+
+    assert of_review("poster", "worker", 4, 25, 10) == Contribution(
+        moves=(Movement("poster", "tip", -25), Movement("worker", "tip", 23), Movement(PLATFORM, "tip", 2)),
+        counts={"worker": {"rating_sum": 4, "rating_count": 1}},
+    )
+    assert of_review("poster", "worker", 5, 0, 10).moves == ()

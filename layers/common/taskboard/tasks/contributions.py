@@ -6,7 +6,9 @@ writer (taskboard.money.purse.Purse.actions) turns both into the account updates
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from taskboard.money import rules as money
 from taskboard.money.rules import PLATFORM, Movement, fee_of
 from taskboard.reputation.record import OUTCOMES, Counts
 from taskboard.tasks.lifecycle import Status, TaskState
@@ -39,3 +41,26 @@ def outcomes(before: TaskState | None, event_types: Iterable[str]) -> Counts:
         if event_type in OUTCOMES:
             counts[OUTCOMES[event_type]] = counts.get(OUTCOMES[event_type], 0) + 1
     return {before.claimed_by: counts} if counts else {}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one change adds beside the task's own items: the credits it moves and the counters it adds to
+    records. The change's writer (taskboard.money.purse.Purse.actions, in the task's own transaction) turns it
+    into one update per account and the ledger entries."""
+
+    moves: tuple[Movement, ...] = ()
+    counts: Counts = field(default_factory=dict)
+
+
+def of_change(before: TaskState | None, after: TaskState, event_types: Iterable[str], fee_percent: int) -> Contribution:
+    """A change of state (a post, a claim, a delivery, a completion, ...): its movements, and the outcome it adds
+    to the record of the worker whose claim it ends."""
+    return Contribution(tuple(movements(before, after, fee_percent)), outcomes(before, event_types))
+
+
+def of_review(poster: str, worker: str, rating: int, tip: int, fee_percent: int) -> Contribution:
+    """A review: the rating added to the worker's record, and the tip (minus the fee) moved to it."""
+    return Contribution(
+        tuple(money.tip(poster, worker, tip, fee_percent)), {worker: {"rating_sum": rating, "rating_count": 1}}
+    )

@@ -25,7 +25,6 @@ from taskboard.core.errors import (
     WriteConflict,
 )
 from taskboard.core.schema_check import check_output_schema, result_errors
-from taskboard.money import rules as money
 from taskboard.money.purse import Purse
 from taskboard.reputation.models import Reputation, Reviewed, ReviewRequest
 from taskboard.reputation.record import Record
@@ -135,7 +134,8 @@ class TaskBoard(TaskReads):
         escrowed_at = now
         for _ in range(_MAX_RACES):  # a budget is escrowed on the balance it was read at; a race reads again
             try:
-                self.tasks.create(state, body, events, also + self._money(None, state, escrowed_at))
+                contributed = contributions.of_change(None, state, (), self._fee_percent)
+                self.tasks.create(state, body, events, also + self._contribute(state.id, contributed, escrowed_at))
                 break
             except WriteConflict:
                 # the entry is stamped before the balance is read again, like every change's: the change that
@@ -271,12 +271,11 @@ class TaskBoard(TaskReads):
                 found=[lifecycle.DomainEvent("task.reviewed", "poster")],
                 data={"review": shown.model_dump(mode="json")},
             )
-            counts = {worker: {"rating_sum": request.rating, "rating_count": 1}}
+            contributed = contributions.of_review(caller, worker, request.rating, request.tip, self._fee_percent)
             try:
-                tip = money.tip(caller, worker, request.tip, self.purse.fee_percent)
-                money_items = self.purse.actions(task_id, tip, to_iso(now), counts)
+                credits = self._contribute(task_id, contributed, now)
                 self.tasks.save(
-                    state, after, events=events, also=[*review_puts(self.tasks.table, task_id, review), *money_items]
+                    state, after, events=events, also=[*review_puts(self.tasks.table, task_id, review), *credits]
                 )
             except WriteConflict:
                 continue
@@ -356,10 +355,12 @@ class TaskBoard(TaskReads):
                 return None
             after, events = self._record(stored.state, decision.after, now, decision.cause)
             drop = decision.drop_delivery and stored.delivery is not None
+            types = [event["type"] for event in events]
+            contributed = contributions.of_change(stored.state, after, types, self._fee_percent)
             try:
-                money = self._money(stored.state, after, now, [event["type"] for event in events])
+                credits = self._contribute(after.id, contributed, now)
                 self.tasks.save(
-                    stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events, also=money
+                    stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events, also=credits
                 )
             except WriteConflict:
                 continue
@@ -367,12 +368,13 @@ class TaskBoard(TaskReads):
             return StoredTask(after, stored.body, delivery), now
         raise conflict
 
-    def _money(
-        self, before: TaskState | None, after: TaskState, now: datetime, event_types: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        """The transaction items that move credits for this change (escrow, payout, refund), with the counters
-        it adds to the record of the worker whose claim it ends (taskboard.reputation.record), if any."""
+    @property
+    def _fee_percent(self) -> int:
+        return self.purse.fee_percent if self.purse is not None else 0
+
+    def _contribute(self, task_id: str, contributed: contributions.Contribution, now: datetime) -> list[dict[str, Any]]:
+        """The transaction items of what a change contributes (account updates with their conditions, ledger
+        entries), written with the change's own items: read (each balance), decided (the rules), then one write."""
         if self.purse is None:
             return []
-        moves = contributions.movements(before, after, self.purse.fee_percent)
-        return self.purse.actions(after.id, moves, to_iso(now), contributions.outcomes(before, event_types))
+        return self.purse.actions(task_id, contributed.moves, to_iso(now), contributed.counts)
