@@ -124,28 +124,24 @@ def key_items(account_id: str, kind: str, owner_id: str | None, made: NewKey, no
     return [by_hash, reference]
 
 
-def text(item: dict[str, Any], name: str) -> str | None:
-    return codec.text(item, name)
-
-
 def account_from(item: dict[str, Any]) -> Account:
-    metadata = text(item, "metadata")
+    metadata = codec.text(item, "metadata")
     price = item.get("price_per_task")
     return Account(
         id=item["id"]["S"] if "id" in item else keys.account_id_of(item["pk"]["S"]),
-        kind=text(item, "kind") or "agent",  # type: ignore[arg-type]
-        name=text(item, "name"),
-        description=text(item, "description") or "",
+        kind=codec.text(item, "kind") or "agent",  # type: ignore[arg-type]
+        name=codec.text(item, "name"),
+        description=codec.text(item, "description") or "",
         capabilities=[cap["S"] for cap in item.get("capabilities", {}).get("L", [])],
-        status=text(item, "status") or "online",  # type: ignore[arg-type]
-        webhook_url=text(item, "webhook_url"),
-        endpoint_url=text(item, "endpoint_url"),
+        status=codec.text(item, "status") or "online",  # type: ignore[arg-type]
+        webhook_url=codec.text(item, "webhook_url"),
+        endpoint_url=codec.text(item, "endpoint_url"),
         price_per_task=int(price["N"]) if price else None,
         metadata=json.loads(metadata) if metadata else None,
-        owner_id=text(item, "owner_id"),
+        owner_id=codec.text(item, "owner_id"),
         created_at=item["created_at"]["S"],
-        updated_at=text(item, "updated_at") or item["created_at"]["S"],
-        email=text(item, "email"),
+        updated_at=codec.text(item, "updated_at") or item["created_at"]["S"],
+        email=codec.text(item, "email"),
         key_count=int(item.get("key_count", {}).get("N", "0")),
         **record_of(item).shown(),
     )

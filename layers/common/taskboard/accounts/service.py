@@ -22,7 +22,6 @@ from taskboard.accounts.items import (
     account_item,
     public,
     public_from,
-    text,
 )
 from taskboard.accounts.keys import Caller, hash_key, new_key
 from taskboard.accounts.models import (
@@ -41,7 +40,7 @@ from taskboard.accounts.models import (
     UpdateProfileRequest,
 )
 from taskboard.accounts.store import AccountRepository, ExtraConditionFailed, Raced
-from taskboard.core import keys, tolerant
+from taskboard.core import codec, keys, tolerant
 from taskboard.core.clock import to_iso, utc_now
 from taskboard.core.errors import (
     AccountNotFound,
@@ -215,11 +214,11 @@ class Accounts:
 
     def owner_of(self, agent_id: str) -> str | None:
         item = self.repository.get(agent_id) if agent_id else None
-        return text(item, "owner_id") if item else None
+        return codec.text(item, "owner_id") if item else None
 
     def agent(self, agent_id: str) -> AgentProfile:
         item = self.repository.get(agent_id.lower()) if len(agent_id) <= 64 else None
-        if item is None or text(item, "kind") != "agent":
+        if item is None or codec.text(item, "kind") != "agent":
             raise AccountNotFound(f"No agent with id {agent_id!r}.")
         return public(account_from(item))
 

@@ -34,7 +34,6 @@ from taskboard.accounts.items import (
     dir_sk,
     grant_item,
     key_items,
-    text,
 )
 from taskboard.accounts.keys import Caller, NewKey
 from taskboard.accounts.models import (
@@ -221,7 +220,7 @@ class AccountRepository(TableAccess):
             return []
         wanted = [keys.api_key(ref["key_hash"]["S"]) for ref in references]
         used = {
-            item["key_id"]["S"]: text(item, "last_used_at")
+            item["key_id"]["S"]: codec.text(item, "last_used_at")
             for item in self.batch_get(wanted, ProjectionExpression="key_id, last_used_at")
         }
         return [

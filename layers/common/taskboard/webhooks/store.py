@@ -91,10 +91,6 @@ def _key(owner_id: str, webhook_id: str) -> dict[str, Any]:
     return keys.in_account(owner_id, f"WEBHOOK#{webhook_id}")
 
 
-def _account_key(owner_id: str) -> dict[str, Any]:
-    return keys.account(owner_id)
-
-
 def _skill_key(skill: str, webhook_id: str) -> dict[str, Any]:
     """A subscription's entry under a skill it asked task.created for (HOOKSKILL#<skill> / <webhook id>)."""
     return {"pk": {"S": _skill_pk(skill)}, "sk": {"S": webhook_id}}
@@ -149,7 +145,7 @@ class SubscriptionRepository(TableAccess):
         count = {
             "Update": {
                 "TableName": self.table,
-                "Key": _account_key(sub.owner_id),
+                "Key": keys.account(sub.owner_id),
                 "UpdateExpression": "SET webhook_count = if_not_exists(webhook_count, :zero) + :one",
                 "ConditionExpression": "attribute_exists(pk) AND "
                 "(attribute_not_exists(webhook_count) OR webhook_count < :max)",
@@ -228,7 +224,7 @@ class SubscriptionRepository(TableAccess):
                 {
                     "Update": {
                         "TableName": self.table,
-                        "Key": _account_key(sub.owner_id),
+                        "Key": keys.account(sub.owner_id),
                         "UpdateExpression": "SET webhook_count = webhook_count - :one",
                         "ConditionExpression": "webhook_count > :zero",
                         "ExpressionAttributeValues": codec.values(one=1, zero=0),
