@@ -56,8 +56,59 @@ def _routes() -> list[tuple[str, str, Any, str]]:
     found = []
     for route in function_routes(load_template()):
         module = loader.module(route)
-        found.append((route.path, route.method.lower(), module.router, module.handler.access))
+        found.append((route.path, route.method.lower(), powertools_router(module.router.only), module.handler.access))
     return found
+
+
+def powertools_router(route: Any) -> Any:
+    """`route` (taskboard.http.routing.Route) as a Powertools router, for Powertools to describe: the same
+    function signature with Powertools' own Query, Body and Response in place of the lightweight markers the
+    functions serve with, so the document reads the very declarations the functions validate with."""
+    import inspect
+    import typing
+    from typing import Annotated
+
+    from aws_lambda_powertools.event_handler import Response as PowertoolsResponse
+    from aws_lambda_powertools.event_handler.api_gateway import Router
+    from aws_lambda_powertools.event_handler.openapi.params import Body as PowertoolsBody
+    from aws_lambda_powertools.event_handler.openapi.params import Query as PowertoolsQuery
+
+    from taskboard.http.routing import Body, Query, Response
+
+    def translated(annotation: Any) -> Any:
+        if typing.get_origin(annotation) is Annotated:
+            inner, *extras = typing.get_args(annotation)
+            converted = [
+                PowertoolsQuery(**extra.keywords())
+                if isinstance(extra, Query)
+                else PowertoolsBody(**extra.keywords())
+                if isinstance(extra, Body)
+                else extra
+                for extra in extras
+            ]
+            return Annotated[(inner, *converted)]  # type: ignore[misc]
+        if typing.get_origin(annotation) is Response:
+            return PowertoolsResponse[typing.get_args(annotation)]  # type: ignore[misc]
+        return annotation
+
+    hints = route.hints
+    signature = inspect.signature(route.function)
+    parameters = [
+        parameter.replace(annotation=translated(hints.get(name, parameter.annotation)))
+        for name, parameter in signature.parameters.items()
+    ]
+
+    def endpoint(**_: Any) -> Any:
+        raise NotImplementedError("described, never called")
+
+    endpoint.__name__ = route.function.__name__
+    endpoint.__doc__ = route.function.__doc__
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=translated(hints.get("return", signature.return_annotation))
+    )
+    router = Router()
+    router.route(route.path, route.method, **route.openapi)(endpoint)
+    return router
 
 
 def _strip_validation_schemas(schema: dict[str, Any]) -> None:

@@ -102,47 +102,6 @@ def _serialize_aws_calls() -> None:
     BotocoreStubber._serialized = True  # type: ignore[attr-defined]
 
 
-def _isolate_requests_per_thread() -> None:
-    """On Lambda a container serves one request at a time, so Powertools keeps the current request in shared
-    places (a class attribute for the event and context, the resolver's `context` dict). The local server
-    runs requests concurrently in threads; giving each thread its own copy of that state lets two requests
-    never see each other's event, just as two Lambda containers would not."""
-    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-
-    if getattr(ApiGatewayResolver, "_per_thread", False):
-        return
-    state = threading.local()
-    to_proxy_event = ApiGatewayResolver._to_proxy_event
-    resolve = ApiGatewayResolver.resolve
-
-    def _to_proxy_event(self: Any, event: dict[str, Any]) -> Any:
-        state.event = to_proxy_event(self, event)
-        return state.event
-
-    def _resolve(self: Any, event: Any, context: Any) -> Any:
-        state.lambda_context = context
-        return resolve(self, event, context)
-
-    def _contexts() -> dict[int, dict[str, Any]]:
-        if not hasattr(state, "contexts"):
-            state.contexts = {}
-        return state.contexts  # type: ignore[no-any-return]
-
-    ApiGatewayResolver._to_proxy_event = _to_proxy_event  # type: ignore[method-assign]
-    ApiGatewayResolver.resolve = _resolve  # type: ignore[method-assign]
-    ApiGatewayResolver.current_event = property(  # type: ignore[assignment]
-        lambda self: state.event, lambda self, value: setattr(state, "event", value)
-    )
-    ApiGatewayResolver.lambda_context = property(  # type: ignore[assignment]
-        lambda self: state.lambda_context, lambda self, value: setattr(state, "lambda_context", value)
-    )
-    ApiGatewayResolver.context = property(  # type: ignore[assignment]
-        lambda self: _contexts().setdefault(id(self), {}),
-        lambda self, value: _contexts().__setitem__(id(self), value),
-    )
-    ApiGatewayResolver._per_thread = True  # type: ignore[attr-defined]
-
-
 class Stack:
     """moto + the template's tables + the template's handlers. Use as a context manager."""
 
@@ -169,7 +128,6 @@ class Stack:
 
         _serialize_aws_calls()
         moto_patches.apply()  # nothing in moto grows with the number of writes (local/moto_patches.py)
-        _isolate_requests_per_thread()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.names = provision(self.template, parameter_defaults(self.template) | {"Stage": STAGE})

@@ -7,9 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import Response
-
-from taskboard.http.app import Router, lambda_handler
+from taskboard.http.app import Response, Router, lambda_handler
 
 router = Router()
 

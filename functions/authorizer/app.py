@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from taskboard.accounts.keys import REFUSAL_CONTEXT, ConflictingKeys, key_from_headers, key_lookup
+from taskboard.core import coldstart
 from taskboard.core.errors import Unauthorized
 
 # Only what checking a key needs: the authorizer runs before every request, so its cold start is on everyone's
@@ -51,3 +52,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise Exception("Unauthorized") from None
     logger.append_keys(account_id=caller.account_id, key_id=caller.key_id)
     return _policy(caller.account_id, method_arn, caller.context())
+
+
+coldstart.done()  # the module is built: garbage collection back on (taskboard/core/coldstart.py)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from taskboard.http.app import (
+    Body,
     MaxBudgetQuery,
     MinBudgetQuery,
+    Query,
     Router,
     SkillsQuery,
     TagsQuery,

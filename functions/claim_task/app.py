@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics, party
+from taskboard.http.app import Body, Router, board, caller_id, lambda_handler, metrics, party
 from taskboard.tasks.models import ClaimRequest, Task
 
 router = Router()

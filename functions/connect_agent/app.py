@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from taskboard.accounts.models import ConnectRequest, Registered
-from taskboard.http.app import Router, accounts, lambda_handler, metrics
+from taskboard.http.app import Response, Router, accounts, lambda_handler, metrics
 
 router = Router()
 

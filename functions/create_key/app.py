@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
 from taskboard.accounts.models import CreateKeyRequest, CreateKeyResponse
-from taskboard.http.app import Router, accounts, lambda_handler, metrics
+from taskboard.http.app import Body, Response, Router, accounts, lambda_handler, metrics
 
 router = Router()
 

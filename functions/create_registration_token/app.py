@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from taskboard.accounts.models import RegistrationToken, RegistrationTokenRequest
-from taskboard.http.app import Router, accounts, lambda_handler, principal
+from taskboard.http.app import Response, Router, accounts, lambda_handler, principal
 
 router = Router()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics, party
+from taskboard.http.app import Response, Router, board, caller_id, lambda_handler, metrics, party
 from taskboard.tasks.models import CreatedTask, CreateTaskRequest
 
 router = Router()

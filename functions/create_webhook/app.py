@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http.app import Router, caller_id, lambda_handler, metrics, webhooks
+from taskboard.http.app import Response, Router, caller_id, lambda_handler, metrics, webhooks
 from taskboard.webhooks.models import CreatedWebhook, CreateWebhookRequest
 
 router = Router()

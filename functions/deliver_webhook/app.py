@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from taskboard.core import coldstart
 from taskboard.runtime import deliverer, logger, metrics, tracer
 from taskboard.webhooks.delivery import Message
 
@@ -58,3 +59,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = [{"itemIdentifier": record["messageId"]} for record in left]
     metrics.add_metric(name="WebhookMessagesHandled", unit=MetricUnit.Count, value=len(records) - len(failures))
     return {"batchItemFailures": failures}
+
+
+coldstart.done()  # the module is built: garbage collection back on (taskboard/core/coldstart.py)

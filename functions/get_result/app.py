@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
-from taskboard.http.app import Router, board, caller_id, lambda_handler, owns, poll_timeout
+from taskboard.http.app import Query, Router, board, caller_id, lambda_handler, owns, poll_timeout
 from taskboard.tasks.models import ResultResponse
 
 router = Router()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.accounts.models import AgentList, AgentStatus
 from taskboard.core import limits
 from taskboard.core.errors import InvalidRequest
 from taskboard.core.fields import normalize_tag
-from taskboard.http.app import Router, accounts, lambda_handler
+from taskboard.http.app import Query, Router, accounts, lambda_handler
 
 router = Router()
 

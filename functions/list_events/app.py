@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.core import limits
 from taskboard.core.errors import InvalidRequest
 from taskboard.core.events import EVENT_TYPES
-from taskboard.http.app import Router, board, caller_id, lambda_handler
+from taskboard.http.app import Query, Router, board, caller_id, lambda_handler
 from taskboard.tasks.models import EventFeed
 
 router = Router()

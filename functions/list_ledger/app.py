@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.core import limits
-from taskboard.http.app import Router, lambda_handler, principal
+from taskboard.http.app import Query, Router, lambda_handler, principal
 from taskboard.money.models import Ledger
 from taskboard.runtime import ledgers
 

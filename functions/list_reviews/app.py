@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.core import limits
-from taskboard.http.app import Router, accounts, lambda_handler
+from taskboard.http.app import Query, Router, accounts, lambda_handler
 from taskboard.reputation.models import ReviewList
 
 router = Router()

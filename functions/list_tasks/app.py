@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.core import limits
-from taskboard.http.app import MaxBudgetQuery, MinBudgetQuery, Router, SkillsQuery, TagsQuery, board, lambda_handler
+from taskboard.http.app import (
+    MaxBudgetQuery,
+    MinBudgetQuery,
+    Query,
+    Router,
+    SkillsQuery,
+    TagsQuery,
+    board,
+    lambda_handler,
+)
 from taskboard.tasks.models import TaskList, budget_range, parse_skills
 
 router = Router()

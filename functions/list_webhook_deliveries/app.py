@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.core import limits
-from taskboard.http.app import Router, caller_id, lambda_handler, webhooks
+from taskboard.http.app import Query, Router, caller_id, lambda_handler, webhooks
 from taskboard.webhooks.models import DeliveryList
 
 router = Router()

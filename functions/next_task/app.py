@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from taskboard.http.app import (
     MaxBudgetQuery,
     MinBudgetQuery,
+    Query,
     Router,
     SkillsQuery,
     TagsQuery,

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from taskboard.core import coldstart
 from taskboard.runtime import logger, metrics, scheduler, tracer
 from taskboard.tasks.items import state_from_item
 from taskboard.tasks.timers import timers_implied
@@ -34,3 +35,6 @@ def on_record(record: DynamoDBRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
+
+
+coldstart.done()  # the module is built: garbage collection back on (taskboard/core/coldstart.py)

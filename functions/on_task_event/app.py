@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from taskboard.core import coldstart
 from taskboard.runtime import logger, metrics, queue, subscriptions, tracer
 from taskboard.webhooks.fanout import Fanout
 
@@ -38,3 +39,6 @@ def handler_for(fanout: Fanout) -> Any:
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     on_record = handler_for(Fanout(subscriptions()))  # a cache of subscriptions for this batch only
     return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
+
+
+coldstart.done()  # the module is built: garbage collection back on (taskboard/core/coldstart.py)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
-from taskboard.http.app import Router, board, caller_id, lambda_handler
+from taskboard.http.app import Body, Router, board, caller_id, lambda_handler
 from taskboard.tasks.models import RejectRequest, Task
 
 router = Router()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.http.app import Router, board, caller_id, lambda_handler, metrics
+from taskboard.http.app import Response, Router, board, caller_id, lambda_handler, metrics
 from taskboard.reputation.models import Reviewed, ReviewRequest
 
 router = Router()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
-from taskboard.http.app import Router, caller_id, lambda_handler, webhooks
+from taskboard.http.app import Response, Router, caller_id, lambda_handler, webhooks
 from taskboard.webhooks.models import TestQueued
 
 router = Router()

@@ -192,8 +192,9 @@ def run(runs: int = RUNS, wanted: Iterable[str] = (), worst: int = WORST, jobs: 
     out("HTTP functions 1.3x, the authorizer 1.1x, and 1.3x for the stream, queue and timer functions.")
     out("Each run is a fresh interpreter in the function's environment from template.yaml and Lambda's own")
     out("(LAMBDA_TASK_ROOT, AWS_LAMBDA_FUNCTION_NAME, AWS_EXECUTION_ENV, region, fake credentials), its CodeUri")
-    out("and layers/common on PYTHONPATH, tracing on as deployed (Tracing: Active: Powertools' Tracer imports the")
-    out("X-Ray SDK and patches at import). Packages installed here but not deployed (this venv's dev tools) are")
+    out("and layers/common on PYTHONPATH, tracing on as deployed (Tracing: Active; the Tracer, and with it the X-Ray")
+    out("SDK, is made on the first invocation: ~40 ms that the import no longer holds but the first request still")
+    out("pays where tracing is on). Packages installed here but not deployed (this venv's dev tools) are")
     out(f"hidden from it; imports tried: {', '.join(tried) or 'none'}.")
     here = f"Python {platform.python_version()} on {platform.machine()}"
     out(f"{here}; Lambda runs the template's PythonRuntime on arm64 with a fraction of a CPU at 256 MB:")

@@ -65,7 +65,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Api, RecordingPr
     from taskboard.runtime import logger, tracer
 
     provider, lines = RecordingProvider(), Lines()
-    monkeypatch.setattr(tracer, "provider", provider)
+    monkeypatch.setattr(tracer.real, "provider", provider)  # the Tracer itself (made on first use)
     logger.addHandler(lines)
     logging.getLogger().addHandler(lines)  # anything else that logs (botocore, Powertools' own loggers)
     previous = logger.log_level

@@ -6,9 +6,8 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from taskboard.core import codec, keys
 from taskboard.core.aws import TableAccess
@@ -18,8 +17,7 @@ KEY_PREFIX = "atb_"
 _KEY_BODY_LENGTH = 43  # secrets.token_urlsafe(32)
 
 
-@dataclass(frozen=True)
-class NewKey:
+class NewKey(NamedTuple):
     key: str
     key_id: str
 
@@ -63,9 +61,10 @@ def looks_like_key(key: str) -> bool:
     return key.startswith(KEY_PREFIX) and len(key) == len(KEY_PREFIX) + _KEY_BODY_LENGTH
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, as the authorizer found it: handed to the handlers in the request context."""
+class Caller(NamedTuple):
+    """Who is calling, as the authorizer found it: handed to the handlers in the request context. (A NamedTuple,
+    as the other small values on every request's path: ~0.15 ms to define where a dataclass takes ~1 ms, each
+    cold start.)"""
 
     account_id: str
     role: str  # "agent" or "owner"

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
+from taskboard.core import coldstart
 from taskboard.runtime import board, logger, metrics, tracer
 from taskboard.tasks.timers import TimerKind
 
@@ -34,4 +35,5 @@ def timer_handler(kind: TimerKind) -> Any:
             metrics.add_metric(name=f"Timer{kind.title()}Applied", unit=MetricUnit.Count, value=1)
         return {"task_id": timer.task_id, "outcome": outcome}
 
+    coldstart.done()  # the function's module is built (it ends with this call): collection back on
     return handler

@@ -9,27 +9,21 @@ import base64
 import binascii
 import functools
 import json
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from taskboard.accounts.keys import Caller, ConflictingKeys
 from taskboard.accounts.parties import answerable
-from taskboard.core import limits
+from taskboard.core import coldstart, limits
 from taskboard.core.errors import BoardError, InvalidJson, InvalidRequest, TooManyRequests, Unauthorized
 from taskboard.core.json_reader import read_json
 from taskboard.core.limits import BODY_MAX_BYTES
 from taskboard.core.settings import get_settings
 from taskboard.http import idempotency
 from taskboard.http.ratelimit import Limit, RateLimiter, Verdict
+from taskboard.http.routing import Body, NoRoute, Query, RequestInvalid, Response, ResponseInvalid, Route, Router
 from taskboard.runtime import accounts, board, logger, metrics, on_forget, tracer, webhooks
 
 # The search parameters that GET /tasks, GET /tasks/next and POST /tasks/next/claim share.
@@ -39,13 +33,15 @@ MinBudgetQuery = Annotated[int | None, Query(ge=0, le=limits.BUDGET_MAX, descrip
 MaxBudgetQuery = Annotated[int | None, Query(ge=0, le=limits.BUDGET_MAX, description="Tasks paying at most this.")]
 
 __all__ = [
+    "Body",
+    "Query",
+    "Response",
     "Router",
     "accounts",
     "board",
     "caller_id",
     "lambda_handler",
     "logger",
-    "make_app",
     "metrics",
     "optional_caller",
     "owns",
@@ -63,85 +59,65 @@ def rate_limiter() -> RateLimiter:
 on_forget(rate_limiter.cache_clear)
 on_forget(idempotency.forget)
 
-# The body the door read last in this thread (the local server runs requests in threads), with what it read:
-# Powertools asks for the very same text again (json_body_deserializer), and is handed it without a second read.
-_last_read = threading.local()
 
-
-def _json_body(text: str) -> Any:
-    """Powertools' json_body_deserializer: what the door read, or the same reader."""
-    last = getattr(_last_read, "body", None)
-    if last is not None and last[0] is text:
-        return last[1]
-    return read_json(text)
-
-
-def _read_body(event: dict[str, Any]) -> None:
+def _read_body(event: dict[str, Any]) -> Any:
     """Every body is read at the door, whatever the method and whether or not the route takes one, so no route
-    sees (or ignores) a body the reader refuses. A body still base64-encoded here did not decode to UTF-8."""
-    _last_read.body = None
+    sees (or ignores) a body the reader refuses; what it read is what the route validates (None: no body). A
+    body still base64-encoded here did not decode to UTF-8."""
     body = event.get("body")
     if body is None:
-        return
+        return None
     if event.get("isBase64Encoded"):
         raise InvalidJson("Request body is not UTF-8 text.", reason="not_utf8")
-    _last_read.body = (body, read_json(body))
+    return read_json(body)
 
 
-def error_response(status: int, code: str, message: str, request_id: str | None = None, **extra: Any) -> Response:
-    body = {"error": message, "code": code, "request_id": request_id, **extra}
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body, default=str))
+def _request_id(event: dict[str, Any]) -> str | None:
+    return (event.get("requestContext") or {}).get("requestId")
 
 
-def _request_id(app: APIGatewayRestResolver) -> str | None:
-    return (app.current_event.raw_event.get("requestContext") or {}).get("requestId")
+def error_response(event: dict[str, Any], status: int, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The one error shape, as a proxy response."""
+    body = {"error": message, "code": code, "request_id": _request_id(event), **extra}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body, default=str),
+        "isBase64Encoded": False,
+    }
 
 
-def make_app(router: Router) -> APIGatewayRestResolver:
-    """A resolver with request validation, the shared error mapping, and `router`'s routes."""
-    app = APIGatewayRestResolver(
-        enable_validation=True, json_body_deserializer=_json_body, response_validation_error_http_code=500
-    )
+def _invalid(event: dict[str, Any], error: RequestInvalid) -> dict[str, Any]:
+    details = [
+        {
+            "location": ".".join(str(part) for part in item.get("loc", ())),
+            "message": item.get("msg", ""),
+            "type": item.get("type"),
+        }
+        for item in error.errors()
+    ]
+    summary = "; ".join(f"{item['location']}: {item['message']}" for item in details[:5])
+    return error_response(event, 400, "invalid_request", f"Invalid request: {summary}", details=details)
 
-    @app.exception_handler(BoardError)
-    def _board_error(error: BoardError) -> Response:
+
+def _serve(route: Route, event: dict[str, Any], body: Any) -> dict[str, Any]:
+    """The route's answer, or the shared error mapping of what it raised."""
+    try:
+        return route.serve(event, body)
+    except BoardError as error:
         if error.status >= 500:
             logger.exception("board error")
-        return error_response(error.status, error.code, error.message, _request_id(app), **error.extra)
-
-    @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
-        details = [
-            {
-                "location": ".".join(str(part) for part in item.get("loc", ())),
-                "message": item.get("msg", ""),
-                "type": item.get("type"),
-            }
-            for item in error.errors()
-        ]
-        if any(item["type"] == "json_invalid" for item in details):
-            return error_response(
-                400,
-                "invalid_json",
-                "Request body is not valid JSON.",
-                _request_id(app),
-                reason="malformed",
-                details=details,
-            )
-        summary = "; ".join(f"{item['location']}: {item['message']}" for item in details[:5])
-        return error_response(400, "invalid_request", f"Invalid request: {summary}", _request_id(app), details=details)
-
-    @app.exception_handler(NotFoundError)
-    def _no_route(_: NotFoundError) -> Response:
-        return error_response(404, "not_found", "No such endpoint (the API reference is at /docs).", _request_id(app))
-
-    @app.exception_handler(Exception)
-    def _unexpected(_: Exception) -> Response:
+        return error_response(event, error.status, error.code, error.message, **error.extra)
+    except RequestInvalid as error:
+        return _invalid(event, error)
+    except NoRoute:
+        return error_response(event, 404, "not_found", "No such endpoint (the API reference is at /docs).")
+    except ResponseInvalid:
+        logger.exception("response outside its model")
+        return error_response(event, 500, "internal_error", "Something went wrong on our side.")
+    except Exception:
         logger.exception("unexpected error")
-        return error_response(500, "internal_error", "Something went wrong on our side.", _request_id(app))
-
-    app.include_router(router)
-    return app
+        return error_response(event, 500, "internal_error", "Something went wrong on our side.")
 
 
 def _as_json_request(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -224,29 +200,12 @@ def _rate_limit(event: dict[str, Any], caller: Caller | None, kind: RateLimited)
         return None
 
 
-@dataclass(frozen=True)
-class _Takes:
-    """What the function's route declares it takes, besides its path: query parameters, and whether a body."""
-
-    query: frozenset[str]
-    body: bool
-
-
-def _declared(app: APIGatewayRestResolver) -> _Takes:
-    routes = [*app._static_routes, *app._dynamic_routes]
-    return _Takes(
-        query=frozenset(str(param.alias) for route in routes for param in route.dependant.query_params),
-        body=any(route.dependant.body_params for route in routes),
-    )
-
-
-def _refuse_unwanted_body(event: dict[str, Any], takes_body: bool) -> None:
+def _refuse_unwanted_body(body: Any, takes_body: bool) -> None:
     """A body with fields sent to an endpoint that takes none is refused, as an unknown field would be: a client
     that thinks it sent `{"reason": ...}` with a complete must hear that nothing read it. `{}` is no body."""
-    body = getattr(_last_read, "body", None)
-    if takes_body or body is None or not body[1]:
+    if takes_body or not body:
         return
-    fields = ", ".join(sorted(body[1]))
+    fields = ", ".join(sorted(body))
     details = [{"location": "body", "message": "This endpoint takes no body.", "type": "extra_forbidden"}]
     raise InvalidRequest(f"Invalid request: this endpoint takes no body (sent: {fields}).", details=details)
 
@@ -266,20 +225,13 @@ def _refuse_unknown_query(event: dict[str, Any], known: frozenset[str]) -> None:
     raise InvalidRequest(f"Invalid request: unknown query parameter {', '.join(unknown)} ({takes}).", details=details)
 
 
-def _error(event: dict[str, Any], error: BoardError) -> dict[str, Any]:
-    request_id = (event.get("requestContext") or {}).get("requestId")
-    body = {"error": error.message, "code": error.code, "request_id": request_id, **error.extra}
-    return {"statusCode": error.status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
-
-
 def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = "api") -> Any:
     """The Lambda entry point for one function: the caller, its rate limit, then logging with the request's
     correlation id, tracing, metrics, validation and the route. `access` says who may call: "key" holders only,
     anyone ("optional": a key, if sent, must be valid), or anyone with no authorizer at all ("public").
     `limit` names the counter the request is charged to: "api" and "poll" per key (per source IP without
     one) and minute, "signup" per source IP and hour."""
-    app = make_app(router)
-    takes = functools.cache(lambda: _declared(app))  # worked out on the first request, not at import
+    route = router.only
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @tracer.capture_lambda_handler
@@ -297,24 +249,26 @@ def lambda_handler(router: Router, access: Access = "key", limit: RateLimited = 
                     f"Rate limit of {verdict.limit} requests reached; retry in {verdict.retry_after} s.",
                     retry_after=verdict.retry_after,
                 )
-            _refuse_unknown_query(event, takes().query)
-            _read_body(event)  # a body the reader refuses is a 400 before anything (idempotency, the route) runs
-            _refuse_unwanted_body(event, takes().body)
-            app.append_context(caller=caller.account_id if caller else None, principal=caller)
+            _refuse_unknown_query(event, route.query_names)
+            body = _read_body(event)  # a body the reader refuses is a 400 before anything (idempotency, the route)
+            _refuse_unwanted_body(body, route.body is not None)
+            router.context.clear()
+            router.context.update(caller=caller.account_id if caller else None, principal=caller)
             response = idempotency.once(
                 event,
                 context,
                 caller.account_id if caller else None,
                 get_settings().idempotency_table_name,
-                lambda: app.resolve(event, context),
+                lambda: _serve(route, event, body),
             )
         except BoardError as error:  # refused before the route runs: no key, a rate limit, a replay that cannot be
-            response = _error(event, error)
+            response = error_response(event, error.status, error.code, error.message, **error.extra)
         if verdict is not None:
             response.setdefault("headers", {}).update(verdict.headers())
         return response
 
-    handler.app = app  # type: ignore[attr-defined]
+    handler.route = route  # type: ignore[attr-defined]
+    coldstart.done()  # the function's module is built (it ends with this call): collection back on
     handler.access = access  # type: ignore[attr-defined]  # read by the OpenAPI generator (security requirements)
     return handler
 

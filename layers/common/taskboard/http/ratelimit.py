@@ -15,21 +15,18 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from taskboard.core.aws import TableAccess
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     name: str  # "api", "poll" or "signup": separate counters
     limit: int
     window_seconds: int
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     allowed: bool
     limit: int
     remaining: int
