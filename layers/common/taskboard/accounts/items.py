@@ -149,7 +149,3 @@ def account_from(item: dict[str, Any]) -> Account:
 
 def public(account: Account) -> AgentProfile:
     return AgentProfile(**account.model_dump(exclude={"email", "key_count"}))
-
-
-def public_from(item: dict[str, Any]) -> AgentProfile:
-    return public(account_from(item))

@@ -3,7 +3,6 @@ taskboard.accounts.store)."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -21,7 +20,6 @@ from taskboard.accounts.items import (
     account_from,
     account_item,
     public,
-    public_from,
 )
 from taskboard.accounts.keys import Caller, hash_key, new_key
 from taskboard.accounts.models import (
@@ -39,8 +37,7 @@ from taskboard.accounts.models import (
     RegistrationTokenRequest,
     UpdateProfileRequest,
 )
-from taskboard.accounts.store import AccountRepository, ExtraConditionFailed, Raced
-from taskboard.core import codec, keys, tolerant
+from taskboard.accounts.store import AccountRepository, ExtraConditionFailed, IssuedToken, Raced
 from taskboard.core.clock import to_iso, utc_now
 from taskboard.core.errors import (
     AccountNotFound,
@@ -53,7 +50,6 @@ from taskboard.core.errors import (
 )
 from taskboard.core.pagination import decode_cursor, encode_cursor
 from taskboard.reputation.models import ReviewList
-from taskboard.reputation.record import record_of
 from taskboard.reputation.reviews import REVIEW_KEY, Reviews
 
 
@@ -154,7 +150,7 @@ class Accounts:
             capabilities=tuple(request.capabilities),
             endpoint_url=request.endpoint,
             metadata=request.metadata,
-            owner_id=issued["owner_id"]["S"],
+            owner_id=issued.owner_id,
             created_at=now,
         )
         use_token = self.repository.use_token_action(digest, request.agent_id, now)
@@ -170,18 +166,18 @@ class Accounts:
             return self._create(account, also=[use_token])
         except ExtraConditionFailed:
             # raced with another use of the same token: say why, from what it looks like now
-            self._check_token(self.repository.token(digest) or {}, request.agent_id, now)
+            self._check_token(self.repository.token(digest), request.agent_id, now)
             raise InvalidRegistrationToken("This registration token is not valid.") from None
 
     @staticmethod
-    def _check_token(issued: dict[str, Any], agent_id: str, now: str) -> None:
-        if not issued:
+    def _check_token(issued: IssuedToken | None, agent_id: str, now: str) -> None:
+        if issued is None:
             raise InvalidRegistrationToken("This registration token is not valid.")
-        if "used_at" in issued:
+        if issued.used:
             raise InvalidRegistrationToken("This registration token was already used; ask its owner for another.")
-        if issued["expires_at"]["S"] <= now:
+        if issued.expires_at <= now:
             raise InvalidRegistrationToken("This registration token has expired; ask its owner for another.")
-        if issued["agent_id"]["S"] != agent_id:
+        if issued.agent_id != agent_id:
             raise InvalidRegistrationToken("This registration token was issued for another agent_id.")
 
     def _create(self, account: NewAccount, also: list[dict[str, Any]] | None = None) -> Registered:
@@ -207,42 +203,30 @@ class Accounts:
     # ---- profiles ----
 
     def me(self, caller: Caller) -> Account:
-        item = self.repository.get(caller.account_id)
-        if item is None:
+        found = self.repository.get(caller.account_id)
+        if found is None:
             raise AccountNotFound("Your account no longer exists.")
-        return account_from(item)
+        return found.account
 
     def owner_of(self, agent_id: str) -> str | None:
-        item = self.repository.get(agent_id) if agent_id else None
-        return codec.text(item, "owner_id") if item else None
+        found = self.repository.get(agent_id) if agent_id else None
+        return found.account.owner_id if found else None
 
     def agent(self, agent_id: str) -> AgentProfile:
-        item = self.repository.get(agent_id.lower()) if len(agent_id) <= 64 else None
-        if item is None or codec.text(item, "kind") != "agent":
+        found = self.repository.get(agent_id.lower()) if len(agent_id) <= 64 else None
+        if found is None or found.account.kind != "agent":
             raise AccountNotFound(f"No agent with id {agent_id!r}.")
-        return public(account_from(item))
+        return public(found.account)
 
     def update(self, caller: Caller, request: UpdateProfileRequest) -> Account:
         self._check_urls(request.webhook_url, request.endpoint_url)
-        changes: dict[str, Any] = {}
-        for name in request.model_fields_set:
-            value = getattr(request, name)
-            if value is None:
-                changes[name] = None
-            elif name == "capabilities":
-                changes[name] = {"L": [{"S": cap} for cap in value]}
-            elif name == "price_per_task":
-                changes[name] = {"N": str(value)}
-            elif name == "metadata":
-                changes[name] = {"S": json.dumps(value, separators=(",", ":"))}
-            else:
-                changes[name] = {"S": value}
+        changes = {name: getattr(request, name) for name in request.model_fields_set}
         for _ in range(UPDATE_TRIES):
             current = self.repository.get(caller.account_id)
             if current is None:
                 raise AccountNotFound("Your account no longer exists.")
             try:
-                return account_from(self.repository.update_profile(current, changes, self._now()))
+                return self.repository.update_profile(current, changes, self._now()).account
             except Raced:
                 continue
         raise Conflict("Your profile is being changed by another request; try again.")
@@ -263,11 +247,9 @@ class Accounts:
         for _ in range(DIRECTORY_READS if min_rating is not None else 1):
             ids, after = self.repository.directory(partition, status, limit - len(agents), after)
             found = self.repository.get_many(ids) if ids else {}
-            for agent_id in ids:
-                if agent_id in found and record_of(found[agent_id]).meets(min_rating):
-                    profile = tolerant.read(public_from, found[agent_id], key=keys.account_pk(agent_id), kind="agent")
-                    if profile is not None:  # else skipped (logged, counted in UnreadableItems)
-                        agents.append(profile)
+            for agent_id in ids:  # an unreadable one is not in `found` (logged, counted in UnreadableItems)
+                if agent_id in found and found[agent_id].record.meets(min_rating):
+                    agents.append(public(found[agent_id].account))
             if after is None or len(agents) >= limit:
                 break
         return AgentList(agents=agents, next_cursor=encode_cursor(after) if after else None)

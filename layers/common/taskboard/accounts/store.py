@@ -21,8 +21,9 @@ cannot work for each other (taskboard.accounts.parties.answerable) relies on it.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from taskboard.accounts.items import (
     DIRECTORY,
@@ -37,10 +38,11 @@ from taskboard.accounts.items import (
 )
 from taskboard.accounts.keys import Caller, NewKey
 from taskboard.accounts.models import (
+    Account,
     ApiKeyInfo,
     RegistrationTokenRequest,
 )
-from taskboard.core import codec, keys, limits
+from taskboard.core import codec, keys, limits, tolerant
 from taskboard.core.aws import TableAccess
 from taskboard.core.clock import to_iso
 from taskboard.core.errors import (
@@ -49,6 +51,7 @@ from taskboard.core.errors import (
     LastKey,
     TooManyKeys,
 )
+from taskboard.reputation.record import Record, record_of
 
 
 class Raced(Exception):
@@ -62,6 +65,45 @@ class ExtraConditionFailed(Exception):
     def __init__(self, failed: set[int]) -> None:
         super().__init__(failed)
         self.failed = failed
+
+
+class StoredAccount(NamedTuple):
+    """An account as read: what the API shows of it, its worker record, and the version a change of it is
+    conditioned on."""
+
+    account: Account
+    record: Record
+    version: int
+
+
+def stored_account(item: dict[str, Any]) -> StoredAccount:
+    return StoredAccount(account_from(item), record_of(item), int(item.get("version", {}).get("N", "0")))
+
+
+def _listable(item: dict[str, Any]) -> StoredAccount:
+    """stored_account, checked to render as a listing would show it (raises if it cannot)."""
+    stored = stored_account(item)
+    tolerant.renders(stored.account)
+    return stored
+
+
+class IssuedToken(NamedTuple):
+    """A registration token as read (never the token: its hash is the item's key)."""
+
+    owner_id: str
+    agent_id: str
+    expires_at: str
+    used: bool
+
+
+# A profile change: attribute -> its new value (None removes it), as the API model holds it.
+ProfileChanges = dict[str, Any]
+
+
+def _profile_value(name: str, value: Any) -> dict[str, Any]:
+    if name == "metadata":
+        return codec.attr(json.dumps(value, separators=(",", ":")))
+    return codec.attr(list(value) if name == "capabilities" else value)
 
 
 class AccountRepository(TableAccess):
@@ -93,20 +135,29 @@ class AccountRepository(TableAccess):
                 raise AgentIdTaken("This agent_id is taken; choose another.") from None
             raise
 
-    def get(self, account_id: str) -> dict[str, Any] | None:
+    def get(self, account_id: str) -> StoredAccount | None:
         response = self.db.get_item(TableName=self.table, Key=keys.account(account_id), ConsistentRead=True)
-        return response.get("Item")  # type: ignore[no-any-return]
+        item = response.get("Item")
+        return stored_account(item) if item is not None else None
 
-    def get_many(self, account_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Accounts by id (BatchGetItem; missing ones are left out), in at most a few calls for <= 100 ids."""
+    def get_many(self, account_ids: list[str]) -> dict[str, StoredAccount]:
+        """Accounts by id (BatchGetItem), in at most a few calls for <= 100 ids. Missing ones are left out, and
+        so is one that cannot be read (logged and counted: taskboard.core.tolerant), so one bad item never
+        breaks a listing."""
         lookups = [keys.account(account_id) for account_id in dict.fromkeys(account_ids)]
-        return {keys.account_id_of(item["pk"]["S"]): item for item in self.batch_get(lookups)}
+        found: dict[str, StoredAccount] = {}
+        for item in self.batch_get(lookups):
+            key = item["pk"]["S"]
+            read = tolerant.read(_listable, item, key=key, kind="agent")
+            if read is not None:
+                found[keys.account_id_of(key)] = read
+        return found
 
-    def update_profile(self, current: dict[str, Any], changes: dict[str, Any], now: str) -> dict[str, Any]:
+    def update_profile(self, current: StoredAccount, changes: ProfileChanges, now: str) -> StoredAccount:
         """Apply `changes` (attribute -> value, None removes it) on the version `current` was read at, with the
         capability entries following the new capabilities and status. Raises Raced if the version moved."""
-        account_id = keys.account_id_of(current["pk"]["S"])
-        version = int(current.get("version", {}).get("N", "0"))
+        old = current.account
+        account_id, version = old.id, current.version
         sets, removes = ["updated_at = :now", "version = :next"], []
         values: dict[str, Any] = codec.values(now=now, next=version + 1)
         names: dict[str, str] = {}
@@ -116,11 +167,9 @@ class AccountRepository(TableAccess):
                 removes.append(f"#f{index}")
             else:
                 sets.append(f"#f{index} = :v{index}")
-                values[f":v{index}"] = value
-        old = account_from(current)
-        status = changes["status"]["S"] if "status" in changes else old.status
-        capabilities = [cap["S"] for cap in changes["capabilities"]["L"]] if "capabilities" in changes else None
-        new_caps = capabilities if capabilities is not None else old.capabilities
+                values[f":v{index}"] = _profile_value(name, value)
+        status = changes.get("status") or old.status
+        new_caps = list(changes["capabilities"]) if changes.get("capabilities") is not None else old.capabilities
         if old.kind == "agent":
             sets.append("dir_sk = :dir")
             values |= codec.values(dir=dir_sk(status, account_id))
@@ -145,7 +194,7 @@ class AccountRepository(TableAccess):
                 {"Put": {"TableName": self.table, "Item": capability_item(account_id, cap, status)}} for cap in new_caps
             ]
             actions += [
-                {"Delete": {"TableName": self.table, "Key": {"pk": current["pk"], "sk": {"S": f"CAP#{cap}"}}}}
+                {"Delete": {"TableName": self.table, "Key": keys.in_account(account_id, f"CAP#{cap}")}}
                 for cap in old.capabilities
                 if cap not in new_caps
             ]
@@ -282,9 +331,17 @@ class AccountRepository(TableAccess):
         }
         self.db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
-    def token(self, digest: str) -> dict[str, Any] | None:
+    def token(self, digest: str) -> IssuedToken | None:
         key = keys.registration_token(digest)
-        return self.db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")  # type: ignore[no-any-return]
+        item = self.db.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return IssuedToken(
+            owner_id=item["owner_id"]["S"],
+            agent_id=item["agent_id"]["S"],
+            expires_at=item["expires_at"]["S"],
+            used="used_at" in item,
+        )
 
     def count_grant_action(self, owner_id: str, most: int) -> dict[str, Any]:
         """The transaction step that counts one more granted agent on its owner's account, only while the owner
