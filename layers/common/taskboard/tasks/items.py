@@ -10,6 +10,7 @@ from typing import Any
 
 from taskboard.core import codec, keys
 from taskboard.reputation.reviews import StoredReview, review_from_item
+from taskboard.tasks.contributions import Contribution
 from taskboard.tasks.lifecycle import LIVE_STATUSES, Status, TaskState, available_since
 
 ALL_TAG = "*"
@@ -43,6 +44,24 @@ class StoredTask:
     body: TaskBody
     delivery: Delivery | None = None
     review: StoredReview | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One decided change of a task, everything its one transaction writes: the new state (with, for a new task,
+    its body), the delivery to store or the current one to discard, the events that record the change, its
+    contribution (credits moved, records counted: tasks.contributions) and the items of other domains that go
+    with it (a review, a task's callback subscription). `before` is the state it was decided on (None: a new
+    task), the state the write is conditioned on."""
+
+    before: TaskState | None
+    after: TaskState
+    events: tuple[dict[str, Any], ...]
+    contribution: Contribution
+    body: TaskBody | None = None
+    delivery: Delivery | None = None
+    drop_delivery: bool = False
+    items: tuple[dict[str, Any], ...] = ()  # transaction actions of other domains' items
 
 
 @dataclass(frozen=True)

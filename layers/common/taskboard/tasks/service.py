@@ -32,6 +32,7 @@ from taskboard.reputation.reviews import StoredReview, review_puts
 from taskboard.tasks import contributions, finding, lifecycle
 from taskboard.tasks.finding import Search
 from taskboard.tasks.items import (
+    Change,
     Delivery,
     StoredTask,
     TaskBody,
@@ -131,11 +132,18 @@ class TaskBoard(TaskReads):
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
         state, events = self._record(None, state, now)
         also = [self.webhooks().subscriptions.callback_put(callback)] if self.webhooks and callback else []
+        change = Change(
+            None,
+            state,
+            tuple(events),
+            contributions.of_change(None, state, (), self._fee_percent),
+            body=body,
+            items=tuple(also),
+        )
         escrowed_at = now
         for _ in range(_MAX_RACES):  # a budget is escrowed on the balance it was read at; a race reads again
             try:
-                contributed = contributions.of_change(None, state, (), self._fee_percent)
-                self.tasks.create(state, body, events, also + self._contribute(state.id, contributed, escrowed_at))
+                self._commit(change, escrowed_at)
                 break
             except WriteConflict:
                 # the entry is stamped before the balance is read again, like every change's: the change that
@@ -271,12 +279,15 @@ class TaskBoard(TaskReads):
                 found=[lifecycle.DomainEvent("task.reviewed", "poster")],
                 data={"review": shown.model_dump(mode="json")},
             )
-            contributed = contributions.of_review(caller, worker, request.rating, request.tip, self._fee_percent)
+            change = Change(
+                state,
+                after,
+                tuple(events),
+                contributions.of_review(caller, worker, request.rating, request.tip, self._fee_percent),
+                items=tuple(review_puts(self.tasks.table, task_id, review)),
+            )
             try:
-                credits = self._contribute(task_id, contributed, now)
-                self.tasks.save(
-                    state, after, events=events, also=[*review_puts(self.tasks.table, task_id, review), *credits]
-                )
+                self._commit(change, now)
             except WriteConflict:
                 continue
             return Reviewed(review=shown, worker=Reputation(**self.records(worker).shown()))
@@ -354,14 +365,17 @@ class TaskBoard(TaskReads):
             if decision is None:
                 return None
             after, events = self._record(stored.state, decision.after, now, decision.cause)
-            drop = decision.drop_delivery and stored.delivery is not None
             types = [event["type"] for event in events]
-            contributed = contributions.of_change(stored.state, after, types, self._fee_percent)
+            change = Change(
+                stored.state,
+                after,
+                tuple(events),
+                contributions.of_change(stored.state, after, types, self._fee_percent),
+                delivery=decision.delivery,
+                drop_delivery=decision.drop_delivery and stored.delivery is not None,
+            )
             try:
-                credits = self._contribute(after.id, contributed, now)
-                self.tasks.save(
-                    stored.state, after, delivery=decision.delivery, drop_delivery=drop, events=events, also=credits
-                )
+                self._commit(change, now)
             except WriteConflict:
                 continue
             delivery = decision.delivery or (None if decision.drop_delivery else stored.delivery)
@@ -372,9 +386,12 @@ class TaskBoard(TaskReads):
     def _fee_percent(self) -> int:
         return self.purse.fee_percent if self.purse is not None else 0
 
-    def _contribute(self, task_id: str, contributed: contributions.Contribution, now: datetime) -> list[dict[str, Any]]:
-        """The transaction items of what a change contributes (account updates with their conditions, ledger
-        entries), written with the change's own items: read (each balance), decided (the rules), then one write."""
-        if self.purse is None:
-            return []
-        return self.purse.actions(task_id, contributed.moves, to_iso(now), contributed.counts)
+    def _commit(self, change: Change, now: datetime) -> None:
+        """The one writer of a task's changes: the task's items (TaskRepository.actions) and what the change
+        contributes (Purse.actions: one update per account with its balance conditions, the ledger entries,
+        stamped `now`) in one transaction. Raises WriteConflict when another change came first."""
+        actions = self.tasks.actions(change)
+        if self.purse is not None:
+            moved = change.contribution
+            actions += self.purse.actions(change.after.id, moved.moves, to_iso(now), moved.counts)
+        self.tasks.write(actions)

@@ -36,11 +36,10 @@ from taskboard.tasks.items import (
     INDEX_AVAILABLE,
     INDEX_BY_STATUS,
     INDEX_BY_TAG,
-    Delivery,
+    Change,
     FeedPage,
     ListingPage,
     StoredTask,
-    TaskBody,
     _assemble,
     _body_item,
     _delivery_item,
@@ -53,30 +52,6 @@ from taskboard.tasks.lifecycle import TaskState
 
 
 class TaskRepository(TableAccess):
-    def create(
-        self,
-        state: TaskState,
-        body: TaskBody,
-        events: Iterable[dict[str, Any]] = (),
-        also: Iterable[dict[str, Any]] = (),
-    ) -> None:
-        """Write a new task with its body, listings, events and `also` (transaction items, e.g. the task's
-        callback subscription) in one transaction (1 request)."""
-        puts = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": state_item(state),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {"Put": {"TableName": self.table, "Item": _body_item(state.id, body)}},
-            *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(state)),
-            *_event_puts(self.table, state, events),
-            *also,
-        ]
-        self._transact(puts)
-
     def load(self, task_id: str) -> StoredTask | None:
         """The task with its body, current delivery and review: one strongly consistent Query over BODY,
         RESULT, REVIEW, STATE (events and listings sort outside that range and are not read)."""
@@ -90,38 +65,51 @@ class TaskRepository(TableAccess):
         )
         return _assemble(task_id, response["Items"])
 
-    def save(
-        self,
-        before: TaskState,
-        after: TaskState,
-        *,
-        delivery: Delivery | None = None,
-        drop_delivery: bool = False,
-        events: Iterable[dict[str, Any]] = (),
-        also: Iterable[dict[str, Any]] = (),
-    ) -> None:
-        """Write `after` only if the stored task is still `before` (same version). Raises WriteConflict.
-
-        The delivery, the listing items, the change's events and `also` (the credits it moves) are written in
-        the same transaction: all or nothing."""
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": state_item(after),
-                    "ConditionExpression": "version = :read_version",
-                    "ExpressionAttributeValues": codec.values(read_version=before.version),
+    def actions(self, change: Change) -> list[dict[str, Any]]:
+        """The transaction items of the task's side of `change`: a new task (its state, body and listings, on
+        the condition that the id is new) or a changed one (its state on the condition that the stored version
+        is still the one decided on; its delivery stored or dropped; the listings when they moved), then its
+        events and the other domains' items that go with it."""
+        before, after = change.before, change.after
+        if before is None:
+            assert change.body is not None, "a new task has a body"
+            actions: list[dict[str, Any]] = [
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": state_item(after),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": {"TableName": self.table, "Item": _body_item(after.id, change.body)}},
+                *({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after)),
+            ]
+            worker = after.claimed_by
+        else:
+            actions = [
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": state_item(after),
+                        "ConditionExpression": "version = :read_version",
+                        "ExpressionAttributeValues": codec.values(read_version=before.version),
+                    }
                 }
-            }
-        ]
-        if delivery is not None:
-            actions.append({"Put": {"TableName": self.table, "Item": _delivery_item(after.id, delivery)}})
-        elif drop_delivery:
-            actions.append({"Delete": {"TableName": self.table, "Key": keys.in_task(after.id, "RESULT")}})
-        if listing_items(before) != listing_items(after):
-            actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
-        actions.extend(_event_puts(self.table, after, events, after.claimed_by or before.claimed_by))
-        actions.extend(also)
+            ]
+            if change.delivery is not None:
+                actions.append({"Put": {"TableName": self.table, "Item": _delivery_item(after.id, change.delivery)}})
+            elif change.drop_delivery:
+                actions.append({"Delete": {"TableName": self.table, "Key": keys.in_task(after.id, "RESULT")}})
+            if listing_items(before) != listing_items(after):
+                actions.extend({"Put": {"TableName": self.table, "Item": item}} for item in listing_items(after))
+            worker = after.claimed_by or before.claimed_by
+        actions.extend(_event_puts(self.table, after, change.events, worker))
+        actions.extend(change.items)
+        return actions
+
+    def write(self, actions: list[dict[str, Any]]) -> None:
+        """One transaction (1 request): all of a change or nothing. Raises WriteConflict when a condition
+        failed (another change came first)."""
         self._transact(actions)
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
