@@ -17,6 +17,11 @@ TASK_PREFIX = "TASK#"
 ACCOUNT_SORT = "ACCOUNT"
 
 
+def key(pk: str, sk: str) -> Key:
+    """The key map of any item: {"pk": {"S": pk}, "sk": {"S": sk}} (the named helpers below build theirs)."""
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
 def account_pk(account_id: str) -> str:
     return f"{ACCOUNT_PREFIX}{account_id}"
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from taskboard.core import codec
 from taskboard.core.aws import TableAccess
 
 
@@ -81,13 +82,10 @@ class RateLimiter(TableAccess):
         window = int(index)
         response = self.db.update_item(
             TableName=self.table,
-            Key={"pk": {"S": f"{limit.name}#{subject}"}},
+            Key=codec.item(pk=f"{limit.name}#{subject}"),
             UpdateExpression="ADD #current :one SET expires_ttl = :ttl REMOVE #stale",
             ExpressionAttributeNames={"#current": f"w{window}", "#stale": f"w{window - 2}"},
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":ttl": {"N": str(int(now) + 3 * limit.window_seconds)},
-            },
+            ExpressionAttributeValues=codec.values(one=1, ttl=int(now) + 3 * limit.window_seconds),
             ReturnValues="ALL_NEW",
         )
         counts = response["Attributes"]

@@ -30,11 +30,7 @@ class Ledgers(TableAccess):
     def entries(self, account_id: str, limit: int, before: str | None) -> tuple[list[LedgerEntry], str | None]:
         """An account's ledger entries, newest first, older than the sort key `before`."""
         condition = "pk = :pk AND sk BETWEEN :low AND :high"
-        values = {
-            ":pk": {"S": keys.account_pk(account_id)},
-            ":low": {"S": "LEDGER#"},
-            ":high": {"S": before if before else "LEDGER#~"},
-        }
+        values = codec.values(pk=keys.account_pk(account_id), low="LEDGER#", high=before or "LEDGER#~")
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression=condition,

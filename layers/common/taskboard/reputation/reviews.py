@@ -73,11 +73,9 @@ class Reviews(TableAccess):
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.account_pk(worker_id)},
-                ":low": {"S": "REVIEW#"},
-                ":high": {"S": before if before else "REVIEW#~"},
-            },
+            ExpressionAttributeValues=codec.values(
+                pk=keys.account_pk(worker_id), low="REVIEW#", high=before or "REVIEW#~"
+            ),
             ScanIndexForward=False,
             Limit=limit + 1 + (1 if before else 0),  # as for the ledger: the next page's first, and `before`
         )

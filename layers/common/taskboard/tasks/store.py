@@ -180,7 +180,7 @@ class TaskRepository(TableAccess):
             values |= codec.values(owner=owner)
         if requires_human is not None:
             filters.append("requires_human = :human")
-            values[":human"] = {"BOOL": requires_human}
+            values |= codec.values(human=requires_human)
         low_budget, high_budget = budget
         if low_budget is not None:
             filters.append("budget >= :low_budget")
@@ -239,7 +239,7 @@ class TaskRepository(TableAccess):
             if types:
                 names = [f":t{n}" for n in range(len(types))]
                 query["FilterExpression"] = f"#type IN ({', '.join(names)})"
-                values |= {name: {"S": t} for name, t in zip(names, types, strict=True)}
+                values |= codec.values(**{f"t{n}": t for n, t in enumerate(types)})
             items: list[tuple[str, dict[str, Any]]] = []
             stopped: str | None = None
             for _ in range(_FEED_READS_PER_INDEX):  # a `types` filter can leave a read short: read on, a little

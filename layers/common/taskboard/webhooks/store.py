@@ -93,7 +93,7 @@ def _key(owner_id: str, webhook_id: str) -> dict[str, Any]:
 
 def _skill_key(skill: str, webhook_id: str) -> dict[str, Any]:
     """A subscription's entry under a skill it asked task.created for (HOOKSKILL#<skill> / <webhook id>)."""
-    return {"pk": {"S": _skill_pk(skill)}, "sk": {"S": webhook_id}}
+    return keys.key(_skill_pk(skill), webhook_id)
 
 
 def _skill_pk(skill: str) -> str:
@@ -304,8 +304,7 @@ class SubscriptionRepository(TableAccess):
     def log(self, attempt: DeliveryAttempt) -> None:
         expires = int(from_iso(attempt.attempted_at).timestamp()) + DELIVERY_LOG_DAYS * 86_400
         item: dict[str, Any] = {
-            "pk": {"S": _log_pk(attempt.webhook_id)},
-            "sk": {"S": f"{attempt.attempted_at}#{attempt.event_id}#{attempt.attempt:02d}"},
+            **keys.key(_log_pk(attempt.webhook_id), f"{attempt.attempted_at}#{attempt.event_id}#{attempt.attempt:02d}"),
             **codec.item(
                 event_id=attempt.event_id,
                 event_type=attempt.event_type,
