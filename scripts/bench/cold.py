@@ -26,7 +26,7 @@ from scripts.bench.lambda_env import BARE, ColdFunction, cold_functions, undeplo
 from scripts.bench.report import out, progress, section, table
 
 PROBE = Path(__file__).resolve().parent / "cold_probe.py"
-RUNS = 5
+RUNS = 9  # pairs per function: with 5 the median of a small function still moved by +-0.1 between runs
 WORST = 5  # functions shown under -X importtime
 IMPORTTIME_RUNS = 3
 
