@@ -12,6 +12,7 @@ from taskboard.http.app import (
     MinBudgetQuery,
     Query,
     Router,
+    SearchCursorQuery,
     SkillsQuery,
     TagsQuery,
     board,
@@ -36,10 +37,13 @@ def claim_next_task(
     min_budget: MinBudgetQuery = None,
     max_budget: MaxBudgetQuery = None,
     timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
+    cursor: SearchCursorQuery = None,
 ) -> NextTaskResponse:
     search = Search(parse_skills(skills, tags), requires_human, *budget_range(min_budget, max_budget))
     agent_id = body.agent_id if body else None
-    found = board().claim_next(caller_id(router), search, agent_id, poll_timeout(timeout), owner=party(router))
+    found = board().claim_next(
+        caller_id(router), search, agent_id, poll_timeout(timeout), owner=party(router), cursor=cursor
+    )
     if found.task is not None:
         metrics.add_metric(name="TasksClaimed", unit=MetricUnit.Count, value=1)
     return found

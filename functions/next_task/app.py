@@ -9,6 +9,7 @@ from taskboard.http.app import (
     MinBudgetQuery,
     Query,
     Router,
+    SearchCursorQuery,
     SkillsQuery,
     TagsQuery,
     board,
@@ -31,9 +32,10 @@ def next_task(
     min_budget: MinBudgetQuery = None,
     max_budget: MaxBudgetQuery = None,
     timeout: Annotated[int, Query(ge=0, le=25, description="Seconds to wait for a task.")] = 0,
+    cursor: SearchCursorQuery = None,
 ) -> NextTaskResponse:
     search = Search(parse_skills(skills, tags), requires_human, *budget_range(min_budget, max_budget))
-    return board().next(caller_id(router), search, poll_timeout(timeout), owner=party(router))
+    return board().next(caller_id(router), search, poll_timeout(timeout), owner=party(router), cursor=cursor)
 
 
 handler = lambda_handler(router, limit="poll")

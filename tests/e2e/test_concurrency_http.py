@@ -159,4 +159,4 @@ def test_concurrent_claim_next_hands_out_each_task_once(live: Live, tight_thread
         stored = requests.get(f"{live.url}/tasks/{task['id']}", timeout=CONCURRENT_TIMEOUT).json()
         assert stored["claimed_by"] == worker.id
     empty = [response.json() for response in responses if response.json()["task"] is None]
-    assert empty == [{"task": None, "retry": True}] * (CLAIMERS - 3)
+    assert empty == [{"task": None, "retry": True, "cursor": None}] * (CLAIMERS - 3)

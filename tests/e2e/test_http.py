@@ -182,7 +182,7 @@ def test_next_task_long_poll_without_work_says_retry_after_the_timeout(live: Liv
         f"{live.url}/tasks/next", params={"skills": unique_skill(), "timeout": 1}, headers=auth(worker), timeout=TIMEOUT
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"task": None, "retry": True}
+    assert response.json() == {"task": None, "retry": True, "cursor": None}
     assert 0.8 <= time.monotonic() - started < 5
 
 

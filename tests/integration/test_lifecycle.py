@@ -158,7 +158,7 @@ def test_claim_next_finds_and_claims_in_one_step(api: Api, poster: Agent, worker
     assert response["task"]["id"] == first["id"] and response["task"]["status"] == "claimed"
     assert response["task"]["claimed_by"] == worker.id
     again = api.post("/tasks/next/claim", key=worker.key, query="skills=ocr").json()
-    assert again == {"task": None, "retry": True}
+    assert again == {"task": None, "retry": True, "cursor": None}
 
 
 def test_long_poll_waits_and_returns_retry(api: Api, worker: Agent) -> None:
@@ -166,7 +166,7 @@ def test_long_poll_waits_and_returns_retry(api: Api, worker: Agent) -> None:
 
     started = time.monotonic()
     response = api.get("/tasks/next", key=worker.key, query="timeout=1").json()
-    assert response == {"task": None, "retry": True}
+    assert response == {"task": None, "retry": True, "cursor": None}
     assert 0.8 <= time.monotonic() - started < 5
 
 

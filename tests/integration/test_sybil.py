@@ -37,8 +37,9 @@ def refused_same_owner(api: Api, task: dict[str, Any], agent: Agent) -> None:
     assert refused.status == 403, refused.body
     assert refused.json()["code"] == "same_owner" and "same owner" in refused.json()["error"]
     tag = f"skills={task['tags'][0]}&timeout=0"
-    assert api.get("/tasks/next", key=agent.key, query=tag).json() == {"task": None, "retry": True}
-    assert api.post("/tasks/next/claim", key=agent.key, query=tag).json() == {"task": None, "retry": True}
+    nothing = {"task": None, "retry": True, "cursor": None}
+    assert api.get("/tasks/next", key=agent.key, query=tag).json() == nothing
+    assert api.post("/tasks/next/claim", key=agent.key, query=tag).json() == nothing
     assert scan_table() == before
 
 

@@ -34,3 +34,34 @@ def decode_cursor(cursor: str | None, pattern: re.Pattern[str] = _SORT_KEY) -> s
     if not isinstance(sort_key, str) or not pattern.fullmatch(sort_key) or encode_cursor(sort_key) != cursor:
         raise InvalidCursor("cursor is not one this API returned; start again without it.")
     return sort_key
+
+
+def _wrapped(payload: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def encode_scan(positions: dict[str, str]) -> str:
+    """A search's place in each partition it reads (GET /tasks/next's `cursor`): partition -> sort key."""
+    return _wrapped({"v": 1, "p": positions})
+
+
+def decode_scan(cursor: str | None, partitions: tuple[str, ...]) -> dict[str, str]:
+    """The positions encode_scan wrapped, each in one of `partitions` (the search's skills: a cursor from a
+    search of other skills is refused, not half-used). Raises InvalidCursor for anything else."""
+    if cursor is None or cursor == "":
+        return {}
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        positions = payload["p"] if isinstance(payload, dict) and payload.get("v") == 1 else None
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError, KeyError):
+        positions = None
+    if (
+        not isinstance(positions, dict)
+        or not positions
+        or not all(isinstance(key, str) and isinstance(value, str) for key, value in positions.items())
+        or not set(positions) <= set(partitions)
+        or not all(_SORT_KEY.fullmatch(value) for value in positions.values())
+        or encode_scan(positions) != cursor
+    ):
+        raise InvalidCursor("cursor is not one this search returned; search again without it.")
+    return positions

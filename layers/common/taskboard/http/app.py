@@ -30,6 +30,9 @@ from taskboard.runtime import accounts, board, logger, metrics, on_forget, trace
 SkillsQuery = Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")]
 TagsQuery = Annotated[str | None, Query(description="Same as skills.")]
 MinBudgetQuery = Annotated[int | None, Query(ge=0, le=limits.BUDGET_MAX, description="Tasks paying at least this.")]
+SearchCursorQuery = Annotated[
+    str | None, Query(description="The previous answer's `cursor`: go on where that search stopped.")
+]
 MaxBudgetQuery = Annotated[int | None, Query(ge=0, le=limits.BUDGET_MAX, description="Tasks paying at most this.")]
 
 __all__ = [

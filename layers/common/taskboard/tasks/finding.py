@@ -12,17 +12,52 @@ from datetime import datetime
 from typing import Any
 
 from taskboard.core.clock import to_iso
+from taskboard.core.pagination import decode_scan, encode_scan
 from taskboard.reputation.record import Record
 from taskboard.tasks import lifecycle
-from taskboard.tasks.items import ALL_TAG, INDEX_AVAILABLE, task_id_of
+from taskboard.tasks.items import ALL_TAG, INDEX_AVAILABLE, ListingPage, task_id_of
 from taskboard.tasks.lifecycle import Status, TaskState
 from taskboard.tasks.store import TaskRepository
 
-# /tasks/next reads the index in pages of this many entries (already filtered for the caller), at most this
-# many pages per skill per search, and confirms candidates by reading their STATE this many at a time.
+# /tasks/next reads the index in pages of this many entries (filtered for the caller inside the Query), at most
+# PAGES_PER_SEARCH pages per skill per attempt and PAGES_PER_CALL per skill in the attempts one call makes without
+# waiting, and confirms candidates by reading their STATE this many at a time (README: "Finding work").
 CANDIDATES_PER_PAGE = 100
 PAGES_PER_SEARCH = 5
+PAGES_PER_CALL = 25
 STATES_PER_READ = 5
+
+
+class Scan:
+    """Where a search's reading of each skill's partition of the Available index stands, across the attempts
+    of one call and, through the answer's `cursor`, across calls.
+
+    Every attempt reads a partition's head page first (its oldest entries: the common case finds work there),
+    then continues from where the last attempt stopped: entries a worker cannot take (its own tasks, ones it
+    attempted, ones outside its filters) are read once per pass, not once per attempt, so a takeable task
+    behind any number of them is reached. A pass that reaches the end of the partition wraps to the head,
+    where a reopened task or a lapsed claim sorts in again."""
+
+    def __init__(self, positions: dict[str, str] | None = None) -> None:
+        self.positions: dict[str, str] = dict(positions or {})  # partition -> the sort key read up to
+        self.pages: dict[str, int] = {}  # pages read per partition in this call
+        self.cut = False  # an attempt stopped at its page budget with more of a partition unread
+
+    def spent(self, partition: str) -> int:
+        return self.pages.get(partition, 0)
+
+    def exhausted(self) -> bool:
+        """Whether the call has read its budget of a partition (so it stops reading on without waiting)."""
+        return max(self.pages.values(), default=0) >= PAGES_PER_CALL
+
+    def cursor(self) -> str | None:
+        """Where the next call continues (None: from the head of every partition)."""
+        return encode_scan(self.positions) if self.positions else None
+
+    @classmethod
+    def resumed(cls, cursor: str | None, search: Search) -> Scan:
+        """The scan a previous call's cursor describes, for the same partitions. Raises InvalidCursor."""
+        return cls(decode_scan(cursor, search.skills or (ALL_TAG,)))
 
 
 @dataclass(frozen=True)
@@ -40,13 +75,16 @@ class Search:
     owner: str | None = None
 
 
-def claimable(tasks: TaskRepository, caller: str, search: Search, now: datetime) -> Iterator[str]:
+def claimable(
+    tasks: TaskRepository, caller: str, search: Search, now: datetime, scan: Scan | None = None
+) -> Iterator[str]:
     """Ids of tasks the caller could claim now, oldest first: open (or with a lapsed claim), not its own,
     not one it already attempted, not one whose poster answers to the caller's owner. The index Query drops
     the tasks it may not take; only the STATE of the rest is read, a few at a time, to confirm (the index lags
     the table slightly). A task posted before its poster's owner was recorded has it looked up here."""
+    scan = scan if scan is not None else Scan()
     streams = [
-        _eligible_keys(tasks, partition, caller, search, to_iso(now)) for partition in search.skills or (ALL_TAG,)
+        _eligible_keys(tasks, partition, caller, search, to_iso(now), scan) for partition in search.skills or (ALL_TAG,)
     ]
     candidates = _unique(heapq.merge(*streams))
     while batch := list(itertools.islice(candidates, STATES_PER_READ)):
@@ -69,10 +107,15 @@ def _with_poster_owners(tasks: TaskRepository, states: dict[str, TaskState], sea
     }
 
 
-def _eligible_keys(tasks: TaskRepository, partition: str, caller: str, search: Search, now: str) -> Iterator[str]:
-    after = None
-    for _ in range(PAGES_PER_SEARCH):
-        page = tasks.listing_page(
+def _eligible_keys(
+    tasks: TaskRepository, partition: str, caller: str, search: Search, now: str, scan: Scan
+) -> Iterator[str]:
+    """The partition's keys the Query lets through, ascending: its head page, then on from where `scan` stopped
+    (never behind the head page's end), at most PAGES_PER_SEARCH pages; `scan` learns where this stopped."""
+
+    def page(after: str | None) -> ListingPage:
+        scan.pages[partition] = scan.spent(partition) + 1
+        return tasks.listing_page(
             INDEX_AVAILABLE,
             partition,
             limit=CANDIDATES_PER_PAGE,
@@ -85,10 +128,22 @@ def _eligible_keys(tasks: TaskRepository, partition: str, caller: str, search: S
             budget=(search.min_budget, search.max_budget),
             qualified=search.record or Record(),
         )
-        yield from page.sort_keys
-        if not page.more or page.resume_after is None:
+
+    head = page(None)
+    yield from head.sort_keys
+    if not head.more or head.resume_after is None:
+        scan.positions.pop(partition, None)  # the whole partition fits in one page: nothing to resume
+        return
+    after = max(head.resume_after, scan.positions.get(partition, ""))
+    scan.positions[partition] = after
+    for _ in range(PAGES_PER_SEARCH - 1):
+        found = page(after)
+        yield from found.sort_keys
+        if not found.more or found.resume_after is None:
+            scan.positions.pop(partition, None)  # read to the end: the next pass starts at the head again
             return
-        after = page.resume_after
+        after = scan.positions[partition] = found.resume_after
+    scan.cut = True
 
 
 def merged_page(

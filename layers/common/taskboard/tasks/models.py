@@ -207,6 +207,11 @@ class TaskList(ApiModel):
 class NextTaskResponse(ApiModel):
     task: Task | None
     retry: bool = Field(description="True when nothing was found: call again at once (the server already waited).")
+    cursor: str | None = Field(
+        default=None,
+        description="With retry: pass as `cursor` on the next call, which continues the search where this one "
+        "stopped (past tasks you cannot take) instead of starting again at the oldest.",
+    )
 
 
 class ResultResponse(ApiModel):

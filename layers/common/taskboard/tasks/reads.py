@@ -113,14 +113,17 @@ class TaskReads:
             page.append(view)
         return TaskList(tasks=page, next_cursor=encode_cursor(resume) if resume else None)
 
-    def next(self, caller: str, search: Search, timeout: float, owner: str | None = None) -> NextTaskResponse:
+    def next(
+        self, caller: str, search: Search, timeout: float, owner: str | None = None, cursor: str | None = None
+    ) -> NextTaskResponse:
         """The oldest claimable task for `search`, waiting up to `timeout` seconds for one to appear. `owner`
-        answers for the caller (looked up when not given): tasks of the same owner's accounts are not offered."""
-
+        answers for the caller (looked up when not given): tasks of the same owner's accounts are not offered.
+        `cursor` (a previous answer's) continues that search where it stopped (finding.Scan)."""
+        scan = finding.Scan.resumed(cursor, search)
         search = replace(search, record=self.records(caller), owner=owner or self._owner_of(caller))
 
         def attempt() -> Task | None:
-            for task_id in finding.claimable(self.tasks, caller, search, self.clock()):
+            for task_id in finding.claimable(self.tasks, caller, search, self.clock(), scan):
                 stored = self.tasks.load(task_id)
                 if stored is not None and finding.takeable(
                     lifecycle.settle(stored.state, self.clock()), caller, search
@@ -132,8 +135,8 @@ class TaskReads:
                         return view
             return None
 
-        found = self._poll(attempt, timeout)
-        return NextTaskResponse(task=found, retry=found is None)
+        found = self._search(attempt, timeout, scan)
+        return NextTaskResponse(task=found, retry=found is None, cursor=scan.cursor() if found is None else None)
 
     def result(self, task_id: str, caller: str, timeout: float, owns: Owns | None = None) -> ResultResponse:
         """The poster (or the owner who registered it) waits up to `timeout` seconds for a delivery or an end."""
@@ -191,6 +194,21 @@ class TaskReads:
         if stored is None:
             raise TaskNotFound(f"No task with id {task_id!r}.")
         return stored
+
+    def _search(self, attempt: Callable[[], Any], timeout: float, scan: finding.Scan) -> Any:
+        """As _poll, for a search: an attempt that stopped at its page budget with more unread reads on at once
+        (no wait) until the call has read PAGES_PER_CALL pages of a partition; after that it waits as _poll."""
+        deadline = self.monotonic() + timeout
+        while True:
+            scan.cut = False
+            found = attempt()
+            if found is not None:
+                return found
+            if scan.cut and not scan.exhausted():
+                continue
+            if self.monotonic() + self.poll_interval > deadline:
+                return None
+            self.sleep(self.poll_interval)
 
     def _poll(self, attempt: Callable[[], Any], timeout: float) -> Any:
         """Call `attempt` now and then every poll_interval until it returns something or `timeout` runs out."""

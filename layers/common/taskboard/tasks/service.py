@@ -162,15 +162,23 @@ class TaskBoard(TaskReads):
     # ---- finding and claiming work -------------------------------------------------------------------------
 
     def claim_next(
-        self, caller: str, search: Search, agent_id: str | None, timeout: float, owner: str | None = None
+        self,
+        caller: str,
+        search: Search,
+        agent_id: str | None,
+        timeout: float,
+        owner: str | None = None,
+        cursor: str | None = None,
     ) -> NextTaskResponse:
-        """Find and claim in one call: a lost race for one candidate moves on to the next."""
+        """Find and claim in one call: a lost race for one candidate moves on to the next. `cursor` continues a
+        previous call's search (finding.Scan)."""
+        scan = finding.Scan.resumed(cursor, search)
         record = self.records(caller)
         owner = owner or self._owner_of(caller)
         search = replace(search, record=record, owner=owner)
 
         def attempt() -> Task | None:
-            for tries, task_id in enumerate(finding.claimable(self.tasks, caller, search, self.clock())):
+            for tries, task_id in enumerate(finding.claimable(self.tasks, caller, search, self.clock(), scan)):
                 if tries >= _CLAIM_TRIES:
                     return None
                 try:
@@ -179,8 +187,8 @@ class TaskBoard(TaskReads):
                     continue
             return None
 
-        claimed = self._poll(attempt, timeout)
-        return NextTaskResponse(task=claimed, retry=claimed is None)
+        claimed = self._search(attempt, timeout, scan)
+        return NextTaskResponse(task=claimed, retry=claimed is None, cursor=scan.cursor() if claimed is None else None)
 
     def claim(self, task_id: str, caller: str, agent_id: str | None, owner: str | None = None) -> Task:
         """Claim one task. The caller's record is read (one GetItem) only if the task has qualifications; who
