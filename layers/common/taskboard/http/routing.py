@@ -41,7 +41,7 @@ class Query(NamedTuple):
     alias: str | None = None
 
     def keywords(self) -> dict[str, Any]:
-        return {name: value for name, value in self._asdict().items() if value is not None}
+        return _given(self._asdict())
 
 
 class Body(NamedTuple):
@@ -50,7 +50,12 @@ class Body(NamedTuple):
     description: str | None = None
 
     def keywords(self) -> dict[str, Any]:
-        return {name: value for name, value in self._asdict().items() if value is not None}
+        return _given(self._asdict())
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The keywords a marker was given (Powertools' own defaults stand for the rest)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 class Response(Generic[T]):
