@@ -106,9 +106,18 @@ def route_lambda_invocations(invoke: Invoke | None, specs: dict[str, FunctionSpe
 
 def matches(pattern: Any, value: Any) -> bool:
     """EventBridge-style pattern matching, the subset Lambda filter criteria here use: nested objects, lists of
-    allowed values, and {"prefix": ...}."""
+    allowed values, {"prefix": ...} and {"exists": true|false}."""
     if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(k in value and matches(v, value[k]) for k, v in pattern.items())
+        if not isinstance(value, dict):
+            return False
+        for name, wanted in pattern.items():
+            exists = [option["exists"] for option in wanted if isinstance(option, dict) and "exists" in option]
+            if isinstance(wanted, list) and exists:
+                if (name in value) != exists[0]:
+                    return False
+            elif name not in value or not matches(wanted, value[name]):
+                return False
+        return True
     if isinstance(pattern, list):
         return any(
             (

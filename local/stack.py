@@ -44,6 +44,7 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would drown the log
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "ALLOW_LOOPBACK_WEBHOOKS": "true",  # a receiver on this machine (http://127.0.0.1:PORT) may subscribe
+    "TIMER_MARGIN_SECONDS": "0",  # moto writes an index entry with its item: a deadline is listed at once
 }
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",

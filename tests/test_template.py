@@ -26,7 +26,7 @@ def test_cfn_lint_passes() -> None:
 
 
 API_FUNCTIONS = {route.logical_id for route in ROUTES}
-TIMER_FUNCTIONS = {"OnTaskChangeFunction", "ExpireClaimFunction", "AutoCompleteFunction"}
+TIMER_FUNCTIONS = {"OnTaskChangeFunction", "FireTimersFunction"}
 WEBHOOK_FUNCTIONS = {"OnTaskEventFunction", "DeliverWebhookFunction"}
 AUTHORIZER_FUNCTIONS = {"AuthorizerFunction"}
 STATE_MACHINES = {n: r["Properties"] for n, r in TEMPLATE["Resources"].items() if r["Type"].endswith("StateMachine")}
@@ -95,7 +95,7 @@ def test_policies_are_least_privilege(name: str) -> None:
         targets = [
             r for s in statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
         ]
-        assert {"Ref": "ClaimExpiryStateMachine"} in targets and {"Ref": "AutoCompleteStateMachine"} in targets
+        assert targets == [{"Ref": "DueTimersStateMachine"}, {"Fn::GetAtt": ["TimerStartFailuresQueue", "Arn"]}]
     elif name in SENDS_TO:
         sqs = [s for s in statements if any(a.startswith("sqs:") for a in s["Action"])]
         targets = [r for s in sqs for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
@@ -118,12 +118,15 @@ def test_state_machines_wait_then_invoke_with_retry_and_a_bounded_time(name: str
     wait = definition["States"][definition["StartAt"]]
     assert wait["Type"] == "Wait" and wait["TimestampPath"] == "$.fire_at"
     task = definition["States"][wait["Next"]]
-    assert task["Resource"] == "arn:aws:states:::lambda:invoke" and task["TimeoutSeconds"] <= 60
+    (function_arn,) = props["DefinitionSubstitutions"].values()
+    function = FUNCTIONS[function_arn["Fn::GetAtt"][0]]["Properties"]
+    # the task gives the firing function its whole timeout (it stops starting new firings 5 s before)
+    assert task["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert function["Timeout"] < task["TimeoutSeconds"] <= function["Timeout"] + 60
     retried = {error for rule in task["Retry"] for error in rule["ErrorEquals"]}
-    assert {"TimerFiredEarly", "Lambda.TooManyRequestsException", "Lambda.ServiceException"} <= retried
+    assert {"TimerFiredEarly", "DeadlinesLeft", "Lambda.TooManyRequestsException", "Lambda.ServiceException"} <= retried
     assert all(rule["MaxAttempts"] <= 10 for rule in task["Retry"])
     # least privilege: the machine may invoke only its own firing function
-    (function_arn,) = props["DefinitionSubstitutions"].values()
     assert props["Policies"] == [{"LambdaInvokePolicy": {"FunctionName": {"Ref": function_arn["Fn::GetAtt"][0]}}}]
 
 
@@ -133,7 +136,7 @@ def test_the_timer_stream_is_filtered_and_reports_partial_batch_failures() -> No
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "OnFailure" in source["DestinationConfig"]
     (pattern,) = source["FilterCriteria"]["Filters"]
-    assert "STATE" in pattern["Pattern"]
+    assert "STATE" in pattern["Pattern"] and '"due_pk": {"S": [{"exists": true}]}' in pattern["Pattern"]
 
 
 def test_events_reach_webhooks_from_the_stream_through_a_queue_with_a_dead_letter_queue() -> None:
@@ -160,7 +163,7 @@ def test_loopback_webhooks_are_off_in_every_deployed_stage() -> None:
 
 
 def test_timer_definitions_round_trip_through_the_template_reader() -> None:
-    assert {"ClaimExpiryStateMachine", "AutoCompleteStateMachine"} == set(STATE_MACHINES)
+    assert {"DueTimersStateMachine"} == set(STATE_MACHINES)
 
 
 def test_long_polls_fit_under_api_gateways_29_seconds() -> None:

@@ -1,7 +1,8 @@
-"""The table's stream: for every committed task state change, start the timer it implies.
+"""The table's stream: for every committed deadline (a claim's expiry, a delivery's auto-complete), start the
+execution that fires its bucket (taskboard.tasks.timers: one execution per bucket, shared by its deadlines).
 
-A claim starts its expiry timer, a delivery its auto-complete timer. Starting from the stream, not from the
-request, means a timer exists if and only if its change committed. Records are processed with partial batch
+Starting from the stream, not from the request, means a deadline is fired if and only if its change committed.
+The template's filter passes only task states that carry a deadline. Records are processed with partial batch
 responses: one failing record is retried without replaying the others of its batch."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from taskboard.core import coldstart
+from taskboard.core.clock import utc_now
 from taskboard.runtime import logger, metrics, scheduler, tracer
 from taskboard.tasks.items import state_from_item
 from taskboard.tasks.timers import timers_implied
@@ -26,8 +28,8 @@ def on_record(record: DynamoDBRecord) -> None:
         return  # the template's filter sends only task states; anything else is not ours
     before = state_from_item(change["OldImage"]) if "OldImage" in change else None
     for timer in timers_implied(before, state_from_item(change["NewImage"])):
-        started = scheduler().start(timer)
-        logger.info("timer", task_id=timer.task_id, kind=str(timer.kind), fire_at=timer.fire_at, started=started)
+        started = scheduler().start(timer, utc_now())
+        logger.info("timer", task_id=timer.task_id, kind=str(timer.kind), bucket=timer.bucket.iso, started=started)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -17,6 +17,7 @@ from local.stack import REGION, ProxyResponse, Stack
 from scripts.bench import layer
 from scripts.bench.api import RESULT, BenchApi
 from scripts.bench.capacity import Call, analyze
+from scripts.bench.indexes import IndexWrites
 from scripts.bench.recorder import Recorder
 from tests.support import Agent, FrozenClock
 
@@ -24,10 +25,10 @@ TIMER_SECONDS = 30  # the shortest timeout_seconds / auto_complete_seconds the A
 TIMER_LEAD = 2  # a claim's expiry arrives this long after the lifecycle's calls; a delivery's auto-complete 1 s later
 QUIET_SECONDS = 0.6  # no execution running and no Lambda invoked for this long: the lifecycle is over
 STREAM_FUNCTION = "OnTaskChangeFunction"
-TIMER_FUNCTIONS = ("ExpireClaimFunction", "AutoCompleteFunction")
+TIMER_FUNCTIONS = ("FireTimersFunction",)
 # The webhook pipeline reads the same stream; this section leaves it out (the README prices it per delivery).
 WEBHOOK_FUNCTIONS = ("OnTaskEventFunction", "DeliverWebhookFunction")
-STATE_MACHINES = {"ClaimExpiryStateMachine": "ClaimExpiry", "AutoCompleteStateMachine": "AutoComplete"}
+STATE_MACHINES = {"DueTimersStateMachine": "DueTimers"}
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Lifecycle:
     invocations: list[Invocation] = field(default_factory=list)
     calls_made: list[Call] = field(default_factory=list)
     timer_calls: list[Call] = field(default_factory=list)
+    index_units: Counter[str] = field(default_factory=Counter)  # GSI write units, per index
     seconds: float = 0.0
 
     def invoked(self, *functions: str) -> int:
@@ -190,6 +192,7 @@ def run_lifecycle(
     poster: Agent,
     worker: Agent,
     lifecycle: Lifecycle,
+    index_writes: IndexWrites,
 ) -> None:
     """Drive one lifecycle with deadlines a few seconds away, and count everything until its timers finished."""
     import boto3
@@ -197,7 +200,13 @@ def run_lifecycle(
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)  # not the counted one
     machines = {stack.names[logical_id]: short for logical_id, short in STATE_MACHINES.items()}
     invocations = api.invocations
-    first, starts = len(invocations.log), started.count
+    first, starts, written = len(invocations.log), started.count, index_writes.mark()
+    # the executions of earlier lifecycles (one lifecycle runs at a time: whatever else there is, is this one's)
+    before = {
+        execution["executionArn"]
+        for arn in machines
+        for execution in stepfunctions.list_executions(stateMachineArn=arn)["executions"]
+    }
     bodies = {"claim": {"agent_id": "bench"}, "deliver": {"result": RESULT}, "complete": None}
     keys = {"claim": worker.key, "deliver": worker.key, "complete": poster.key}
     begun = time.perf_counter()
@@ -221,7 +230,7 @@ def run_lifecycle(
                 (short, execution)
                 for arn, short in machines.items()
                 for execution in stepfunctions.list_executions(stateMachineArn=arn)["executions"]
-                if execution["name"].startswith(task_id)
+                if execution["executionArn"] not in before
             ]
             running = any(execution["status"] == "RUNNING" for _, execution in executions)
             if executions and not running and invocations.idle_for() >= QUIET_SECONDS:
@@ -234,6 +243,7 @@ def run_lifecycle(
     lifecycle.api = [i.function for i in lifecycle.invocations if i.function not in (STREAM_FUNCTION, *TIMER_FUNCTIONS)]
     lifecycle.started = started.count - starts
     lifecycle.calls_made = list(calls)
+    lifecycle.index_units = index_writes.since(written)
     timer_owners = (STREAM_FUNCTION, *TIMER_FUNCTIONS)
     lifecycle.timer_calls = [call for call in calls if recorder.owners.get(id(call)) in timer_owners]
     for short, execution in sorted(executions, key=lambda found: found[1]["startDate"]):
@@ -242,5 +252,6 @@ def run_lifecycle(
         lifecycle.entered += sum(1 for kind in history if kind.endswith("StateEntered"))
         lifecycle.retries += max(0, history.count("TaskScheduled") - history.count("TaskStateEntered"))
         described = stepfunctions.describe_execution(executionArn=execution["executionArn"])
-        outcome = json.loads(described.get("output") or "{}").get("outcome", execution["status"].lower())
-        lifecycle.outcomes.append(f"{short} {outcome}")
+        fired = json.loads(described.get("output") or "{}").get("outcomes")
+        outcome = " ".join(f"{n} {name}" for name, n in fired.items()) or "none" if fired is not None else None
+        lifecycle.outcomes.append(f"{short}: {outcome or execution['status'].lower()}")

@@ -13,6 +13,7 @@ from local.stack import Stack
 from local.template import load_template
 from scripts.bench.api import UNLIMITED
 from scripts.bench.capacity import Cost
+from scripts.bench.indexes import IndexWrites
 from scripts.bench.lifecycles import (
     QUIET_SECONDS,
     STREAM_FUNCTION,
@@ -29,6 +30,7 @@ from scripts.bench.lifecycles import (
     run_lifecycle,
 )
 from scripts.bench.report import number, out, progress, section, table
+from taskboard.tasks.timers import BUCKET_SECONDS
 
 # AWS list prices, us-east-1 (per unit).
 PRICES = {
@@ -56,10 +58,14 @@ def run() -> None:
             stack.module(spec)
         api, recorder = CountingClient(stack, invocations), OwnedRecorder(invocations.current)
         started = StartedExecutions()
-        poster, worker = api.agent("poster"), api.agent("worker")
-        for lifecycle in runs:
-            progress(f"timers: {lifecycle.label}")
-            run_lifecycle(stack, api, recorder, started, poster, worker, lifecycle)
+        index_writes = IndexWrites(stack.template)
+        try:
+            poster, worker = api.agent("poster"), api.agent("worker")
+            for lifecycle in runs:
+                progress(f"timers: {lifecycle.label}")
+                run_lifecycle(stack, api, recorder, started, poster, worker, lifecycle, index_writes)
+        finally:
+            index_writes.close()
         errors = [error for poller in stack.pollers for error in poller.errors]
     report_timer_counts(runs, errors)
     report_timer_costs(runs)
@@ -74,6 +80,7 @@ def report_timer_counts(runs: list[Lifecycle], errors: list[str]) -> None:
 
     rows = [
         row("API requests", lambda c: len(c.api)),
+        row("deadlines set (Deadlines index entries)", lambda c: c.records),
         row("StartExecution calls", lambda c: c.started),
         row(
             "  executions",
@@ -92,7 +99,10 @@ def report_timer_counts(runs: list[Lifecycle], errors: list[str]) -> None:
         row("DynamoDB requests", lambda c: Cost.of(c.calls_made).total),
         row("  by operation", lambda c: Cost.of(c.calls_made).describe()),
         row("  by the timer + stream functions", lambda c: Cost.of(c.timer_calls).describe()),
-        row("WRU~", lambda c: number(Cost.of(c.calls_made).wcu)),
+        row("WRU~ of the table's items", lambda c: number(Cost.of(c.calls_made).wcu)),
+        row("WRU~ of its indexes (GSI writes)", lambda c: number(sum(c.index_units.values()))),
+        row("  by index", lambda c: ", ".join(f"{n} {k}" for k, n in sorted(c.index_units.items())) or "-"),
+        row("WRU~, all", lambda c: number(wru(c))),
         row("RRU~", lambda c: number(Cost.of(c.calls_made).rcu)),
         row(f"post -> last timer done, s (deadlines {TIMER_LEAD}-{TIMER_LEAD + 2} s on)", lambda c: f"{c.seconds:.1f}"),
     ]
@@ -121,6 +131,25 @@ def report_timer_counts(runs: list[Lifecycle], errors: list[str]) -> None:
         out(f"Stream poller errors: {errors}")
 
 
+def wru(c: Lifecycle) -> float:
+    """Every write unit DynamoDB would bill the lifecycle: the table's items and its indexes' entries."""
+    return Cost.of(c.calls_made).wcu + sum(c.index_units.values())
+
+
+# Lifecycles a month the timers' cost is shown at: deadlines share a bucket's execution more as volume grows.
+VOLUMES = (1_000, 100_000, 10_000_000)
+MONTH_SECONDS = 30 * 86_400
+
+
+def executions_per_lifecycle(deadlines: float, volume: int) -> float:
+    """Bucket executions per lifecycle when `volume` lifecycles a month each set `deadlines` deadlines, spread
+    uniformly over the month (the worst case for sharing: bursts share more). A month has B buckets; with D
+    deadlines, B * (1 - e^(-D/B)) of them hold at least one (each such bucket is one execution)."""
+    buckets = MONTH_SECONDS / BUCKET_SECONDS
+    total = deadlines * volume
+    return buckets * (1 - math.exp(-total / buckets)) / volume if total else 0.0
+
+
 def report_timer_costs(runs: list[Lifecycle]) -> None:
     durations = sorted(i.ms for lifecycle in runs for i in lifecycle.invocations)
     groups = {
@@ -146,36 +175,61 @@ def report_timer_costs(runs: list[Lifecycle]) -> None:
     out(f"MemorySize {memory_gb * 1024:.0f} MB on arm64: {gb_s:.4f} GB-s each.")
     out("In-process the AWS calls go to moto, not over the network, so real durations are likely longer; at this")
     out("size duration is a small part of the Lambda bill either way.")
+    price = {key: value[0] for key, value in PRICES.items()}
 
-    def lines(c: Lifecycle) -> dict[str, tuple[float, float, str, bool]]:
-        """item -> (quantity per lifecycle, price per unit, service, counts as timers)."""
+    def lines(c: Lifecycle, volume: int | None) -> dict[str, tuple[float, float, str, bool]]:
+        """item -> (quantity per lifecycle, price per unit, service, counts as timers). With a `volume`, the
+        bucket executions (their transitions and firing Lambdas) are shared as executions_per_lifecycle says;
+        without, as measured (each lifecycle alone: nothing shared with another lifecycle)."""
         cost = Cost.of(c.calls_made)
-        api_lambdas, timer_lambdas = c.api_invocations, c.invoked(*TIMER_FUNCTIONS)
-        price = {key: value[0] for key, value in PRICES.items()}
+        executions = sum(c.executions.values())
+        share = 1.0 if volume is None or not executions else executions_per_lifecycle(c.records, volume) / executions
+        api_lambdas, timer_lambdas = c.api_invocations, c.invoked(*TIMER_FUNCTIONS) * share
+        authorizer = len(c.api)  # every call here carries a key, and API Gateway's authorizer cache is off
         return {
             "API Gateway requests": (len(c.api), price["api"], "API Gateway", False),
             "Lambda requests, API functions": (api_lambdas, price["lambda_request"], "Lambda", False),
-            f"Lambda requests, {STREAM_FUNCTION} (1 per record)": (
-                c.records,
-                price["lambda_request"],
+            "Lambda requests, authorizer": (authorizer, price["lambda_request"], "Lambda", False),
+            f"Lambda requests, {STREAM_FUNCTION} (1 per record)": (c.records, price["lambda_request"], "Lambda", True),
+            "Lambda requests, FireTimers (1 per bucket)": (timer_lambdas, price["lambda_request"], "Lambda", True),
+            "Lambda GB-s, API functions + authorizer": (
+                (api_lambdas + authorizer) * gb_s,
+                price["lambda_gb_s"],
                 "Lambda",
-                True,
+                False,
             ),
-            "Lambda requests, ExpireClaim + AutoComplete": (timer_lambdas, price["lambda_request"], "Lambda", True),
-            "Lambda GB-s, API functions": (api_lambdas * gb_s, price["lambda_gb_s"], "Lambda", False),
             "Lambda GB-s, stream + timer functions": (
                 (c.records + timer_lambdas) * gb_s,
                 price["lambda_gb_s"],
                 "Lambda",
                 True,
             ),
-            "Step Functions state transitions": (c.entered + c.retries, price["transition"], "Step Functions", True),
-            "DynamoDB write request units~": (cost.wcu, price["wru"], "DynamoDB", False),
+            "Step Functions state transitions": (
+                (c.entered + c.retries) * share,
+                price["transition"],
+                "Step Functions",
+                True,
+            ),
+            "DynamoDB write request units~, table": (cost.wcu, price["wru"], "DynamoDB", False),
+            "DynamoDB write request units~, indexes": (sum(c.index_units.values()), price["wru"], "DynamoDB", False),
             "DynamoDB read request units~": (cost.rcu, price["rru"], "DynamoDB", False),
             "DynamoDB Streams reads (Lambda trigger)": (c.records, price["stream"], "DynamoDB", False),
         }
 
-    per_run = [lines(lifecycle) for lifecycle in runs]
+    def floor(c: Lifecycle) -> float:
+        """What the lifecycle's API calls cost at the least: each request through API Gateway, its function and
+        the authorizer (one invocation each, at the duration above), and one standard write unit per request
+        (each call here changes the task: one item of under 1 KB is the least a durable change writes). No
+        timers, no indexes, no events."""
+        requests = len(c.api)
+        lambdas = 2 * requests
+        dollars = requests * price["api"] + lambdas * (price["lambda_request"] + gb_s * price["lambda_gb_s"])
+        return (dollars + requests * price["wru"]) * 1e6
+
+    def total(found: dict[str, tuple[float, float, str, bool]]) -> float:
+        return sum(amount * unit * 1e6 for amount, unit, _, _ in found.values())
+
+    per_run = [lines(lifecycle, None) for lifecycle in runs]
 
     def quantity(value: float) -> str:
         return f"{value:.3f}" if 0 < value < 1 else number(round(value, 2))
@@ -187,10 +241,12 @@ def report_timer_costs(runs: list[Lifecycle]) -> None:
             amount, unit_price, _, _ = found[item]
             cells += [quantity(amount), f"{amount * unit_price * 1e6:,.2f}"]
         rows.append((item, *cells))
-    totals = [sum(amount * unit * 1e6 for amount, unit, _, _ in found.values()) for found in per_run]
-    rows.append(("total", *(cell for total in totals for cell in ("", f"{total:,.2f}"))))
+    totals = [total(found) for found in per_run]
+    rows.append(("total", *(cell for value in totals for cell in ("", f"{value:,.2f}"))))
+    rows.append(("floor (see below)", *(cell for c in runs for cell in ("", f"{floor(c):,.2f}"))))
     out()
-    out("Cost per MILLION lifecycles, USD (qty = per lifecycle; Lambda requests of the stream function at worst):")
+    out("Cost per MILLION lifecycles, USD, each lifecycle alone (its deadlines share a bucket with no other")
+    out("lifecycle's; qty = per lifecycle; Lambda requests of the stream function at worst):")
     headers = ["item"]
     for lifecycle in runs:
         headers += [f"{lifecycle.label} qty", "$/M"]
@@ -200,35 +256,80 @@ def report_timer_costs(runs: list[Lifecycle]) -> None:
     share_rows = []
     for service in services:
         cells = []
-        for found, total in zip(per_run, totals, strict=True):
+        for found, whole in zip(per_run, totals, strict=True):
             spent = sum(amount * unit * 1e6 for amount, unit, name, _ in found.values() if name == service)
-            cells += [f"{spent:,.2f}", f"{spent / total:.0%}"]
+            cells += [f"{spent:,.2f}", f"{spent / whole:.0%}"]
         share_rows.append((service, *cells))
     cells = []
-    for found, total in zip(per_run, totals, strict=True):
+    for found, whole in zip(per_run, totals, strict=True):
         spent = sum(amount * unit * 1e6 for amount, unit, _, timers in found.values() if timers)
-        cells += [f"{spent:,.2f}", f"{spent / total:.0%}"]
+        cells += [f"{spent:,.2f}", f"{spent / whole:.0%}"]
     share_rows.append(("timers: transitions + timer & stream Lambdas", *cells))
-    share_rows.append(("total", *(cell for total in totals for cell in (f"{total:,.2f}", "100%"))))
+    share_rows.append(("total", *(cell for value in totals for cell in (f"{value:,.2f}", "100%"))))
     out()
     headers = ["service"]
     for lifecycle in runs:
         headers += [f"{lifecycle.label} $/M", "share"]
     table(headers, share_rows, right=range(1, 2 * len(runs) + 1))
+
     out()
+    out(f"By volume: deadlines share their bucket's execution ({BUCKET_SECONDS} s buckets, one execution each) with")
+    out("every other deadline of the same bucket, so the transitions and firing Lambdas per lifecycle fall as")
+    out("lifecycles a month grow (deadlines spread uniformly over a 30-day month: the worst case for sharing).")
+    volume_rows = []
+    for c in runs:
+        for volume in VOLUMES:
+            found = lines(c, volume)
+            executions = executions_per_lifecycle(c.records, volume)
+            transitions = found["Step Functions state transitions"][0]
+            timers = sum(amount * unit * 1e6 for amount, unit, _, is_timer in found.values() if is_timer)
+            whole = total(found)
+            volume_rows.append(
+                (
+                    c.label,
+                    f"{volume:,}",
+                    c.records,
+                    f"{executions:.3f}",
+                    f"{transitions:.3f}",
+                    f"{timers:,.2f}",
+                    f"{whole:,.2f}",
+                    f"{floor(c):,.2f}",
+                    f"{whole / floor(c):.2f}x",
+                )
+            )
+    out()
+    table(
+        (
+            "lifecycle",
+            "lifecycles/month",
+            "deadlines",
+            "executions/lifecycle",
+            "transitions/lifecycle",
+            "timers $/M",
+            "total $/M",
+            "floor $/M",
+            "total/floor",
+        ),
+        volume_rows,
+        right=range(1, 9),
+    )
     happy = runs[0]
-    transitions_per_timer = happy.entered / max(1, sum(happy.executions.values()))
-    heartbeat = transitions_per_timer * PRICES["transition"][0] * 1e6
+    out()
     out("Notes:")
+    out("- The floor: each API request through API Gateway, its function and the authorizer (one invocation")
+    out(f"  each, {billed_ms} ms), and one standard write unit per request; no timers, indexes or events.")
     out("- WRU~/RRU~ are estimated from item sizes as in section 1. Transactional writes (every task change here)")
-    out("  cost 2 WRU per KB of each item, so a transaction of small items costs twice its item count.")
+    out("  cost 2 WRU per KB of each item, so a transaction of small items costs twice its item count. Index")
+    out("  (GSI) writes are priced from every write's old and new image by DynamoDB's rules (scripts/bench/")
+    out("  indexes.py): a new or removed entry 1 unit per KB, a moved one (its index keys changed) both.")
     out(f"- {STREAM_FUNCTION} is invoked per batch in production (up to 100 records, within 1 s: the template's")
-    out("  BatchSize and MaximumBatchingWindowInSeconds), so one invocation per record is an upper bound for low")
-    out("  traffic, and the count falls as traffic grows. Stream reads by a Lambda trigger are free.")
+    out("  BatchSize and MaximumBatchingWindowInSeconds), and only for task states that set a deadline (its")
+    out("  filter), so one invocation per record is an upper bound. Stream reads by a Lambda trigger are free.")
     out(f"- Not run here: the webhook pipeline ({', '.join(WEBHOOK_FUNCTIONS)}); README prices it per delivery.")
-    out("- A waiting Standard execution costs nothing: a timer is billed its transitions, however long it waits.")
-    out("  Superseded timers are not stopped (taskboard/timers.py), so each still costs its transitions and one")
-    out(f"  Lambda. Every heartbeat starts another expiry timer: ~{transitions_per_timer:.0f} more transitions")
-    out(f"  (${heartbeat:,.2f} per million heartbeats) besides its own request, stream record and Lambdas.")
+    out("- A waiting Standard execution costs nothing: a bucket is billed its transitions (Wait + Task), however")
+    out("  long it waits, and once for all its deadlines. A deadline that moves on (a delivery, a completion, a")
+    out("  heartbeat's later expiry) leaves the index in the same transaction: nothing fires it. Here the happy")
+    out(f"  path's buckets fire and find nothing ({', '.join(happy.outcomes) or '-'}); a heartbeat costs 2 index")
+    out("  write units (its entry moves) and a share of the new deadline's bucket.")
     out("- Not counted: the worker's GET /tasks/next and the poster's GET /tasks/{id}/result (section 1 has")
     out("  them), CloudWatch Logs, X-Ray (Tracing: Active), data transfer, free tiers.")

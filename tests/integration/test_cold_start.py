@@ -39,7 +39,7 @@ def imported(function: ColdFunction, environment: dict[str, str]) -> dict[str, o
 
 
 def test_every_function_turns_collection_back_on_when_its_module_is_built() -> None:
-    assert len(FUNCTIONS) >= 46
+    assert len(FUNCTIONS) >= 45  # every function of the template (the bench lists them)
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = list(zip(FUNCTIONS, pool.map(lambda f: imported(f, f.environment), FUNCTIONS), strict=True))
     off = sorted(function.name for function, state in found if not state["enabled"])

@@ -45,7 +45,7 @@ from local.services import matches
 from local.stack import AUTHORIZER_REQUEST_FIELDS, Stack, authorizer_request
 from local.template import ROOT, authorizer_of, function_routes, functions, load_template, resources
 from taskboard.accounts.keys import hash_key
-from taskboard.tasks.timers import Timer, TimerKind
+from taskboard.tasks.timers import Bucket
 from tests.support import FrozenClock
 
 EVENTS = ROOT / "events"
@@ -208,9 +208,6 @@ def answer_problem(sample: Sample, event: dict[str, Any], result: Any) -> str | 
         statements = result["policyDocument"]["Statement"]
         got = [statement["Effect"] for statement in statements if statement["Resource"] == event["methodArn"]]
         wanted = [sample.answer]
-    elif source == "state machine":  # `outcome "open"`: the timer returns its task and that outcome
-        outcome = sample.answer.removeprefix("outcome ").strip('"')
-        got, wanted = result, {"task_id": event["task_id"], "outcome": outcome}
     else:
         got, wanted = result, json.loads(sample.answer)
     return None if got == wanted else f"answered {got!r}, not {wanted!r} as events/README.md says: {result}"
@@ -584,25 +581,32 @@ def after_cancel_task(board: Board, result: Any) -> None:
 def after_claim_task(board: Board, result: Any) -> None:
     task = body(result)
     assert (task["status"], task["claimed_by"], task["attempts"]) == ("claimed", WORKER_ID, 1)
-    assert task["expires_at"] == load("expire_claim.json")["deadline"]
+    assert task["expires_at"] == "2026-11-22T12:35:00.000000Z"
+    assert Bucket.named(load("fire_timers.json")["bucket"]).iso == "2026-11-22T12:35:00Z"  # the deadline's bucket
     assert board.events()[-1]["id"] == CLAIMED_EVENT_ID
 
 
-# The timer it starts fires at once (moto waits on the real clock, and 12:35 on 22 November 2026 is past): the
-# board's clock is at the claim's deadline, so the timer lets the claim lapse, as it would then.
+# The executions it starts fire at once (moto waits on the real clock, and 12:35 on 22 November 2026 is past): the
+# board's clock is at the claim's deadline, so the bucket's firing lets the claim lapse, as it would then. The
+# bucket is past when the record is read, so a late execution reads it again: one of the two applies the expiry,
+# the other finds nothing left to do (exactly once in effect).
 @then("on_task_change.json", at="2026-11-22T12:35:00Z")
 def after_on_task_change(board: Board, result: Any) -> None:
     record = load("on_task_change.json")["Records"][0]["dynamodb"]
     assert record["OldImage"] == board.states["create_task.json"]  # the task's STATE item before the claim
     assert record["NewImage"] == board.states["claim_task.json"]  # and after it
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)
-    machine = board.stack.names["ClaimExpiryStateMachine"]
-    (execution,) = stepfunctions.list_executions(stateMachineArn=machine)["executions"]
-    assert execution["name"] == f"{TASK_ID}-expiry-1-20261122123500000000"
-    described = board.finished(execution["executionArn"])
-    assert json.loads(described["input"]) == load("expire_claim.json")
-    assert described["status"] == "SUCCEEDED", described
-    assert json.loads(described["output"]) == {"task_id": TASK_ID, "outcome": "open"}
+    machine = board.stack.names["DueTimersStateMachine"]
+    executions = stepfunctions.list_executions(stateMachineArn=machine)["executions"]
+    names = sorted(execution["name"] for execution in executions)
+    assert names[0] == "due-20261122T123500Z" and [name[:24] for name in names[1:]] == ["due-20261122T123500Z-at-"]
+    outcomes: Counter[str] = Counter()
+    for execution in executions:
+        described = board.finished(execution["executionArn"])
+        assert described["status"] == "SUCCEEDED", described
+        assert json.loads(described["input"])["bucket"] == load("fire_timers.json")["bucket"]
+        outcomes.update(json.loads(described["output"])["outcomes"])
+    assert outcomes - Counter({"noop": 2}) == Counter({"open": 1})
 
 
 @then("on_task_event.json")
@@ -645,8 +649,8 @@ def after_release_task(board: Board, result: Any) -> None:
     assert board.events()[-1]["type"] == "task.released"
 
 
-@then("expire_claim.json")
-def after_expire_claim(board: Board, result: Any) -> None:
+@then("fire_timers.json")
+def after_fire_timers(board: Board, result: Any) -> None:
     assert board.task().status == "open"
     last = board.events()[-1]
     assert (last["type"], last["data"]["cause"]) == ("task.expired", "timeout")
@@ -655,7 +659,7 @@ def after_expire_claim(board: Board, result: Any) -> None:
 @then("deliver_task.json")
 def after_deliver_task(board: Board, result: Any) -> None:
     task = body(result)
-    assert (task["status"], task["auto_complete_at"]) == ("delivered", load("auto_complete.json")["deadline"])
+    assert (task["status"], task["auto_complete_at"]) == ("delivered", "2026-11-23T12:20:00.000000Z")
     assert task["result"] == DELIVERED_RESULT
 
 
@@ -686,13 +690,6 @@ def after_reject_task(board: Board, result: Any) -> None:
     task = body(result)
     reason = json.loads(load("reject_task.json")["body"])["reason"]
     assert (task["status"], task["last_rejection_reason"], task["result"]) == ("open", reason, None)
-
-
-@then("auto_complete.json")
-def after_auto_complete(board: Board, result: Any) -> None:
-    assert board.task().status == "completed"
-    last = board.events()[-1]
-    assert (last["type"], last["data"]["cause"]) == ("task.completed", "auto")
 
 
 @then("complete_task.json")
@@ -831,8 +828,8 @@ def check_queue_messages(sample: Sample, event: dict[str, Any]) -> None:
 
 
 def check_timer_input(sample: Sample, event: dict[str, Any]) -> None:
-    # the input OnTaskChange starts a timer with (its payload is the same for both kinds of timer)
-    assert event == Timer(TimerKind.CLAIM_EXPIRY, event["task_id"], event["attempt"], event["deadline"]).payload()
+    # the input OnTaskChange starts a bucket's execution with
+    assert event == Bucket.named(event["bucket"]).execution()[1]
 
 
 SHAPES = {

@@ -3,6 +3,7 @@ the stream, and the template's own state machine definitions executing with shor
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -14,21 +15,24 @@ import boto3
 import pytest
 
 from local.stack import LambdaContext, Stack
-from taskboard.core.clock import utc_now
+from taskboard.core.clock import from_iso, utc_now
 from taskboard.core.errors import BoardError, TimerFiredEarly
 from taskboard.runtime import board
 from taskboard.tasks.items import StoredTask
 from taskboard.tasks.service import TaskBoard
 from taskboard.tasks.store import TaskRepository
-from taskboard.tasks.timers import TimerKind
+from taskboard.tasks.timers import Bucket, TimerKind
 from tests.support import Agent, Api, FrozenClock
 
 
-def fire(stack: Stack, function: str, task: dict[str, Any], deadline_field: str) -> dict[str, Any]:
-    """Invoke a firing function as its state machine would, with the timer the stream would have started."""
-    spec = stack.functions[function]
-    event = {"task_id": task["id"], "attempt": task["attempts"], "deadline": task[deadline_field]}
-    return stack.module(spec).handler(event, LambdaContext(spec))
+def fire(stack: Stack, task: dict[str, Any], deadline_field: str) -> dict[str, int]:
+    """Invoke the firing function as the bucket's execution would, for the bucket of the task's deadline, and
+    return how many of the bucket's deadlines ended in each outcome."""
+    spec = stack.functions["FireTimersFunction"]
+    bucket = Bucket.of(from_iso(task[deadline_field])).iso
+    answer = stack.module(spec).handler({"bucket": bucket, "fire_at": bucket}, LambdaContext(spec))
+    assert answer["bucket"] == bucket
+    return dict(answer["outcomes"])
 
 
 def event_types(task_id: str) -> list[str]:
@@ -44,7 +48,7 @@ def test_expiry_reopens_the_task_and_records_the_event(
     task = api.post_task(poster, timeout_seconds=60)
     claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
     clock.advance(60)
-    assert fire(stack, "ExpireClaimFunction", claimed, "expires_at") == {"task_id": task["id"], "outcome": "open"}
+    assert fire(stack, claimed, "expires_at") == {"open": 1}
     assert api.get(f"/tasks/{task['id']}").json()["status"] == "open"
     events = board().events(task["id"])
     assert [e["type"] for e in events] == ["task.created", "task.claimed", "task.expired"]
@@ -59,7 +63,7 @@ def test_expiry_of_the_last_attempt_fails_the_task(
     task = api.post_task(poster, timeout_seconds=30, max_attempts=1)
     claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
     clock.advance(31)
-    assert fire(stack, "ExpireClaimFunction", claimed, "expires_at")["outcome"] == "failed"
+    assert fire(stack, claimed, "expires_at") == {"failed": 1}
     assert event_types(task["id"])[-2:] == ["task.expired", "task.failed"]
 
 
@@ -72,7 +76,9 @@ def test_a_timer_superseded_by_a_heartbeat_does_nothing_and_records_nothing(
     api.post(f"/tasks/{task['id']}/heartbeat", key=worker.key)
     clock.advance(31)  # past the first deadline, not the extended one
     before = event_types(task["id"])
-    assert fire(stack, "ExpireClaimFunction", claimed, "expires_at")["outcome"] == "noop"
+    assert fire(stack, claimed, "expires_at") == {}  # the heartbeat took the first deadline out of the index
+    deadline = claimed["expires_at"]
+    assert board().fire_timer(TimerKind.CLAIM_EXPIRY, task["id"], 1, deadline) == "noop"  # and were it fired
     assert event_types(task["id"]) == before
     assert api.get(f"/tasks/{task['id']}").json()["status"] == "claimed"
 
@@ -82,9 +88,9 @@ def test_a_timer_woken_early_raises_for_its_state_machine_to_retry(
 ) -> None:
     task = api.post_task(poster, timeout_seconds=60)
     claimed = api.post(f"/tasks/{task['id']}/claim", key=worker.key).json()
-    clock.advance(59)
+    clock.advance(58)
     with pytest.raises(TimerFiredEarly):
-        fire(stack, "ExpireClaimFunction", claimed, "expires_at")
+        fire(stack, claimed, "expires_at")
     assert api.get(f"/tasks/{task['id']}").json()["status"] == "claimed"
 
 
@@ -101,8 +107,11 @@ def test_auto_complete_completes_an_untouched_delivery_and_leaves_a_handled_one(
         delivered[task["id"]] = api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key).json()
     api.post(f"/tasks/{handled['id']}/reject", key=poster.key)
     clock.advance(60)
-    assert fire(stack, "AutoCompleteFunction", delivered[untouched["id"]], "auto_complete_at")["outcome"] == "completed"
-    assert fire(stack, "AutoCompleteFunction", delivered[handled["id"]], "auto_complete_at")["outcome"] == "noop"
+    assert fire(stack, delivered[untouched["id"]], "auto_complete_at") == {"completed": 1}  # the rejected one left
+    assert (
+        board().fire_timer(TimerKind.AUTO_COMPLETE, handled["id"], 1, delivered[handled["id"]]["auto_complete_at"])
+        == "noop"
+    )
     (completed,) = [e for e in board().events(untouched["id"]) if e["type"] == "task.completed"]
     assert completed["data"]["cause"] == "auto"
     assert "task.completed" not in event_types(handled["id"])
@@ -201,25 +210,27 @@ def test_the_poster_racing_the_auto_complete_ends_in_exactly_one_of_them(
 # ---- starting timers from the stream ----
 
 
-def test_a_redelivered_stream_record_starts_its_timer_once(
-    stack: Stack, api: Api, poster: Agent, worker: Agent
+def test_a_redelivered_stream_record_starts_its_bucket_once_and_a_bucket_is_shared(
+    stack: Stack, api: Api, poster: Agent, worker: Agent, clock: FrozenClock
 ) -> None:
     from taskboard.runtime import scheduler
-    from taskboard.tasks.items import state_from_item
     from taskboard.tasks.timers import timers_implied
 
-    task = api.post_task(poster)
-    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
-    state = board().tasks.load(task["id"])
+    tasks = [api.post_task(poster), api.post_task(poster)]
+    for task in tasks:  # the same instant: both deadlines fall in one bucket
+        api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    state = board().tasks.load(tasks[0]["id"])
     assert state is not None
     (timer,) = timers_implied(None, state.state)
-    first, again = scheduler().start(timer), scheduler().start(timer)  # the stream already started it, too
-    assert first is not None and again == first
+    first = scheduler().start(timer, utc_now())  # the stream already started it, too: running, same input
+    again = scheduler().start(timer, utc_now())
+    assert first == again == [timer.bucket.execution()[0]]
     executions = boto3.client("stepfunctions", region_name="us-east-1").list_executions(
-        stateMachineArn=stack.names["ClaimExpiryStateMachine"]
+        stateMachineArn=stack.names["DueTimersStateMachine"]
     )["executions"]
-    assert [e["name"] for e in executions] == [timer.execution_name]
-    assert state_from_item  # the stream handler reads images with the repository's own row mapping
+    assert [e["name"] for e in executions] == [timer.bucket.execution()[0]]  # one for both deadlines
+    listed = board().tasks.due(timer.bucket).timers
+    assert sorted(t.task_id for t in listed) == sorted(task["id"] for task in tasks)
 
 
 def test_one_failing_record_does_not_fail_its_batch(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,10 +245,10 @@ def test_one_failing_record_does_not_fail_its_batch(stack: Stack, monkeypatch: p
     bad["dynamodb"]["NewImage"]["id"] = {"S": "11111111-1111-4111-8111-111111111111"}
     original = scheduler.TimerScheduler.start
 
-    def start(self: scheduler.TimerScheduler, timer: timers.Timer) -> bool:
+    def start(self: scheduler.TimerScheduler, timer: timers.Timer, now: datetime) -> list[str]:
         if timer.task_id.startswith("1111"):
             raise RuntimeError("Step Functions is unavailable")
-        return original(self, timer)
+        return original(self, timer, now)
 
     monkeypatch.setattr(scheduler.TimerScheduler, "start", start)
     spec = stack.functions["OnTaskChangeFunction"]
@@ -272,9 +283,11 @@ def test_a_claim_left_alone_expires_through_its_state_machine(
     stored = board().tasks.load(task["id"])
     assert stored is not None and stored.state.status == "open"  # written, not only read as open
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    (execution,) = sfn.list_executions(stateMachineArn=stack.names["ClaimExpiryStateMachine"])["executions"]
+    (execution,) = sfn.list_executions(stateMachineArn=stack.names["DueTimersStateMachine"])["executions"]
     assert execution["status"] == "SUCCEEDED"
-    assert '"outcome": "open"' in sfn.describe_execution(executionArn=execution["executionArn"])["output"]
+    assert json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["output"])["outcomes"] == {
+        "open": 1
+    }
     assert claimed["expires_at"] <= board().events(task["id"])[-1]["timestamp"]
 
 
@@ -311,3 +324,78 @@ def test_events_name_the_worker_they_concern_even_after_it_lost_the_claim(
         "task.delivered": (poster.id, worker.id),
         "task.rejected": (poster.id, worker.id),
     }
+
+
+# ---- a bucket: many deadlines, one execution ----
+
+
+def test_every_deadline_of_a_bucket_fires_through_one_execution_never_early(
+    stack: Stack, api: Api, poster: Agent, worker: Agent
+) -> None:
+    tasks = [api.post_task(poster, timeout_seconds=30, max_attempts=2) for _ in range(12)]
+    board().clock = shifted(-27)  # claimed "27 s ago", within the same instant: their expiries share a bucket
+    claims = [api.post(f"/tasks/{task['id']}/claim", key=worker.key).json() for task in tasks]
+    board().clock = utc_now
+    assert len({Bucket.of(from_iso(claim["expires_at"])) for claim in claims}) <= 2
+    wait_for(lambda: all("task.expired" in event_types(task["id"]) for task in tasks), 15)
+    for task, claim in zip(tasks, claims, strict=True):
+        (expired,) = [e for e in board().events(task["id"]) if e["type"] == "task.expired"]
+        lateness = (from_iso(expired["timestamp"]) - from_iso(claim["expires_at"])).total_seconds()
+        assert 0 <= lateness <= 10, lateness  # never early; within its bucket and the firing
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    executions = sfn.list_executions(stateMachineArn=stack.names["DueTimersStateMachine"])["executions"]
+    assert 1 <= len(executions) <= 2  # one per bucket, not one per deadline
+
+
+class ShortContext:
+    """A Lambda context with little time left: the firing must stop and let its state machine run it again."""
+
+    def __init__(self, seconds: list[float]) -> None:
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.seconds.pop(0) if len(self.seconds) > 1 else self.seconds[0]) * 1000)
+
+
+def test_a_firing_out_of_time_stops_and_the_next_run_fires_the_rest(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent
+) -> None:
+    from taskboard.core.errors import DeadlinesLeft
+    from taskboard.entry.timers import fire_bucket
+
+    tasks = [api.post_task(poster, timeout_seconds=60) for _ in range(5)]
+    claims = [api.post(f"/tasks/{task['id']}/claim", key=worker.key).json() for task in tasks]
+    clock.advance(61)
+    bucket = Bucket.of(from_iso(claims[0]["expires_at"]))
+    left = ShortContext([60, 60, 1])  # time for two deadlines, then under the reserve
+    with pytest.raises(DeadlinesLeft):
+        fire_bucket(bucket, lambda: left.get_remaining_time_in_millis() / 1000)
+    assert sum("task.expired" in event_types(task["id"]) for task in tasks) == 2
+    assert len(board().tasks.due(bucket).timers) == 3  # what was fired left the index
+    assert fire_bucket(bucket, lambda: 60.0) == {"open": 3}
+    assert all(event_types(task["id"]).count("task.expired") == 1 for task in tasks)
+
+
+def test_one_failing_deadline_does_not_hold_up_the_rest_of_its_bucket(
+    stack: Stack, api: Api, clock: FrozenClock, poster: Agent, worker: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskboard.core.errors import TimersFailed
+    from taskboard.entry.timers import fire_bucket
+
+    tasks = [api.post_task(poster, timeout_seconds=60) for _ in range(3)]
+    claims = [api.post(f"/tasks/{task['id']}/claim", key=worker.key).json() for task in tasks]
+    clock.advance(61)
+    original, broken = TaskBoard.fire_timer, tasks[0]["id"]
+
+    def fire_timer(self: TaskBoard, kind: TimerKind, task_id: str, attempt: int, deadline: str) -> str:
+        if task_id == broken:
+            raise RuntimeError("DynamoDB is unavailable")
+        return original(self, kind, task_id, attempt, deadline)
+
+    monkeypatch.setattr(TaskBoard, "fire_timer", fire_timer)
+    bucket = Bucket.of(from_iso(claims[0]["expires_at"]))
+    with pytest.raises(TimersFailed):
+        fire_bucket(bucket, lambda: 60.0)
+    assert [("task.expired" in event_types(task["id"])) for task in tasks] == [False, True, True]
+    monkeypatch.setattr(TaskBoard, "fire_timer", original)
+    assert fire_bucket(bucket, lambda: 60.0) == {"open": 1}  # the state machine's retry fires what is left

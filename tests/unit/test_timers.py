@@ -11,7 +11,8 @@ from taskboard.core.clock import to_iso
 from taskboard.core.errors import TimerFiredEarly
 from taskboard.tasks import lifecycle
 from taskboard.tasks.lifecycle import Status, TaskState, events_between
-from taskboard.tasks.timers import Timer, TimerKind, timers_implied
+from taskboard.tasks.scheduler import TimerScheduler
+from taskboard.tasks.timers import Bucket, Timer, TimerKind, due_from_keys, timers_implied
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, 250_000, tzinfo=UTC)
 POSTER, WORKER, OTHER = "poster", "worker", "other"
@@ -51,13 +52,46 @@ def test_a_delivery_implies_an_auto_complete_timer_and_the_end_states_none() -> 
     assert timers_implied(None, a_task()) == []
 
 
-def test_timer_fires_on_the_next_whole_second_and_has_a_stable_short_name() -> None:
+def test_a_deadline_falls_in_the_bucket_that_ends_at_or_after_it_never_before() -> None:
     timer = Timer(TimerKind.AUTO_COMPLETE, a_task().id, 10, "2026-11-22T12:00:00.250000Z")
-    assert timer.fire_at == "2026-11-22T12:00:01Z"
-    assert Timer(TimerKind.CLAIM_EXPIRY, "x", 1, "2026-11-22T12:00:05.000000Z").fire_at == "2026-11-22T12:00:05Z"
-    assert timer.execution_name == Timer(TimerKind.AUTO_COMPLETE, a_task().id, 10, timer.deadline).execution_name
-    assert len(timer.execution_name) <= 80
-    assert timer.payload()["fire_at"] == timer.fire_at
+    assert timer.bucket.iso == "2026-11-22T12:00:05Z"
+    on_the_end = Timer(TimerKind.CLAIM_EXPIRY, "x", 1, "2026-11-22T12:00:05.000000Z")
+    assert on_the_end.bucket == timer.bucket  # a deadline exactly on a bucket's end belongs to that bucket
+    assert Timer(TimerKind.CLAIM_EXPIRY, "x", 1, "2026-11-22T12:00:05.000001Z").bucket.iso == "2026-11-22T12:00:10Z"
+    assert Bucket.named(timer.index_keys()["due_pk"]) == timer.bucket
+    assert timer.index_keys() == {
+        "due_pk": "DUE#2026-11-22T12:00:05Z",
+        "due_sk": "2026-11-22T12:00:00.250000Z#autocomplete#10",
+    }
+    # what the bucket's firing reads back from the index (keys only) is the timer itself
+    listed = {"pk": {"S": f"TASK#{timer.task_id}"}, **{k: {"S": v} for k, v in timer.index_keys().items()}}
+    assert due_from_keys(listed) == timer
+
+
+def test_a_bucket_has_one_execution_with_a_short_stable_name() -> None:
+    bucket = Bucket.named("2026-11-22T12:00:05Z")
+    name, payload = bucket.execution()
+    assert (name, payload) == (
+        "due-20261122T120005Z",
+        {"bucket": "2026-11-22T12:00:05Z", "fire_at": "2026-11-22T12:00:05Z"},
+    )
+    late_name, late = bucket.execution(fire_at=Bucket.named("2026-11-22T12:00:15Z"))
+    assert late_name == "due-20261122T120005Z-at-20261122T120015Z" and len(late_name) <= 80
+    assert late == {"bucket": "2026-11-22T12:00:05Z", "fire_at": "2026-11-22T12:00:15Z"}
+
+
+def test_a_bucket_ending_within_the_margin_is_read_again_later() -> None:
+    scheduler = TimerScheduler("arn:aws:states:us-east-1:123456789012:stateMachine:Due", margin_seconds=5)
+    timer = Timer(TimerKind.CLAIM_EXPIRY, "x", 1, "2026-11-22T12:00:03.000000Z")  # bucket ends 12:00:05
+    early = datetime(2026, 11, 22, 11, 59, 50, tzinfo=UTC)
+    assert [name for name, _ in scheduler.executions_for(timer, early)] == ["due-20261122T120005Z"]
+    close = datetime(2026, 11, 22, 12, 0, 1, tzinfo=UTC)  # 4 s before the end: its index entry may not show yet
+    names = [name for name, _ in scheduler.executions_for(timer, close)]
+    assert names == ["due-20261122T120005Z", "due-20261122T120005Z-at-20261122T120010Z"]
+    past = datetime(2026, 11, 22, 12, 7, 0, tzinfo=UTC)  # a stream record read late: the bucket fired already
+    (_, (_, late_input)) = scheduler.executions_for(timer, past)
+    assert late_input["bucket"] == "2026-11-22T12:00:05Z" and late_input["fire_at"] == "2026-11-22T12:07:05Z"
+    assert TimerScheduler("arn", margin_seconds=0).executions_for(timer, close) == [timer.bucket.execution()]
 
 
 # ---- firing ----

@@ -54,7 +54,7 @@ def board() -> TaskBoard:
     settings = get_settings()
     return TaskBoard(
         TaskRepository(settings.table_name),
-        purse=Purse(settings.table_name, settings.fee_percent),
+        purse=Purse(settings.table_name, settings.fee_percent, fee_accounts=settings.fee_accounts),
         records=Records(settings.table_name).of,
         poll_interval=settings.poll_interval_seconds,
         webhooks=webhooks,
@@ -124,15 +124,9 @@ def ledgers() -> Ledgers:
 @lru_cache(maxsize=1)
 def scheduler() -> TimerScheduler:
     from taskboard.tasks.scheduler import TimerScheduler
-    from taskboard.tasks.timers import TimerKind
 
     settings = get_settings()
-    return TimerScheduler(
-        {
-            TimerKind.CLAIM_EXPIRY: settings.claim_expiry_state_machine_arn,
-            TimerKind.AUTO_COMPLETE: settings.auto_complete_state_machine_arn,
-        }
-    )
+    return TimerScheduler(settings.due_timers_state_machine_arn, settings.timer_margin_seconds)
 
 
 def forget() -> None:

@@ -154,6 +154,17 @@ class TimerFiredEarly(Exception):
     machine's Retry on this exact name (the Lambda error type) tries again a moment later."""
 
 
+class DeadlinesLeft(Exception):
+    """A bucket's firing ran short of time with deadlines still to fire (a very full bucket). Not an API error:
+    the state machine's Retry on this exact name runs the firing again, which reads on from what is left (fired
+    deadlines have left the index with the change that fired them)."""
+
+
+class TimersFailed(Exception):
+    """Some deadlines of a bucket could not be fired (the others were): the state machine retries the firing,
+    which fires what is still due and finds the rest already done."""
+
+
 class SameOwner(Forbidden):
     """The caller and the task's poster answer to one owner (siblings, or an owner and its own agent): they may
     not work for, pay or review each other (taskboard.tasks.lifecycle.claim)."""

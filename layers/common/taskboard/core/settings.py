@@ -27,9 +27,10 @@ class Settings(BaseModel):
     poll_interval_seconds: float = Field(default=2.0, gt=0, le=10)
     # The longest a long poll may wait; API Gateway cuts a REST integration at 29 s.
     max_poll_seconds: int = Field(default=25, ge=0, le=25)
-    # The timers' state machines (only the stream function that starts timers needs them).
-    claim_expiry_state_machine_arn: str = ""
-    auto_complete_state_machine_arn: str = ""
+    # The timers' state machine (only the stream function that starts timers needs it), and how long a deadline's
+    # entry in the Deadlines index may take to be visible there (a bucket ending sooner is read again later).
+    due_timers_state_machine_arn: str = ""
+    timer_margin_seconds: float = Field(default=5.0, ge=0, le=60)
     # Webhooks: the delivery queue and its dead-letter queue (only the functions that send to them need them).
     webhook_queue_url: str = ""
     webhook_dead_letter_queue_url: str = ""

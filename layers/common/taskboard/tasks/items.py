@@ -12,11 +12,13 @@ from taskboard.core import codec, keys
 from taskboard.reputation.reviews import StoredReview, review_from_item
 from taskboard.tasks.contributions import Contribution
 from taskboard.tasks.lifecycle import LIVE_STATUSES, Status, TaskState, available_since
+from taskboard.tasks.timers import Timer, timer_of
 
 ALL_TAG = "*"
 INDEX_AVAILABLE = "Available"
 INDEX_BY_STATUS = "ByStatus"
 INDEX_BY_TAG = "ByTag"
+INDEX_DEADLINES = "Deadlines"
 FEED_INDEXES = {"EventsByPoster": "feed_poster", "EventsByWorker": "feed_worker"}
 _FEED_READS_PER_INDEX = 5
 EVENT_RETENTION_DAYS = 30
@@ -72,6 +74,12 @@ class FeedPage:
 
 
 @dataclass(frozen=True)
+class DuePage:
+    timers: list[Timer]
+    last_key: dict[str, Any] | None  # where the next page starts (the Query's LastEvaluatedKey)
+
+
+@dataclass(frozen=True)
 class ListingPage:
     sort_keys: list[str]
     more: bool
@@ -87,8 +95,13 @@ def task_id_of(sort_key: str) -> str:
 
 
 def state_item(state: TaskState) -> dict[str, Any]:
-    values = {name: getattr(state, name) for name in _STATE_FIELDS}
+    """The task's STATE item, with the keys of the Deadlines index while it waits for a deadline (a claim's
+    expiry, a delivery's auto-complete: taskboard.tasks.timers), so the index holds only live deadlines."""
+    values: dict[str, Any] = {name: getattr(state, name) for name in _STATE_FIELDS}
     values["status"] = str(state.status)
+    timer = timer_of(state)
+    if timer is not None:
+        values |= timer.index_keys()
     return {**keys.in_task(state.id, "STATE"), **codec.item(**values)}
 
 

@@ -1,18 +1,24 @@
-"""Starting a timer: one Step Functions execution per Timer (taskboard.tasks.timers decides which)."""
+"""Starting timers: one Step Functions execution per bucket of deadlines (taskboard.tasks.timers says which)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from taskboard.tasks.timers import Timer, TimerKind
+from taskboard.tasks.timers import BUCKET_SECONDS, Bucket, Timer
 
 
 class TimerScheduler:
-    """Starts timer executions; `state_machines` maps each kind to its state machine ARN."""
+    """Starts the executions of the DueTimers state machine that fire a deadline's bucket.
 
-    def __init__(self, state_machines: dict[TimerKind, str], stepfunctions: Any = None) -> None:
-        self.state_machines = state_machines
+    `margin` is how long an index entry may take to become visible in the Deadlines index (a GSI is eventually
+    consistent; it is usually well under a second): a bucket that ends sooner than that from now, or has
+    already fired, also gets a late execution that reads it again at the first bucket end past the margin."""
+
+    def __init__(self, state_machine_arn: str, margin_seconds: float, stepfunctions: Any = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self.margin = timedelta(seconds=margin_seconds)
         self._client = stepfunctions
 
     @property
@@ -23,16 +29,28 @@ class TimerScheduler:
             self._client = client("stepfunctions")
         return self._client
 
-    def start(self, timer: Timer) -> str | None:
-        """Start the timer's execution and return its ARN. Idempotent: for the same name and input Step
-        Functions returns the execution already running (a redelivered stream record starts nothing new),
-        and answers ExecutionAlreadyExists once it has finished, which means the same: None is returned."""
-        try:
-            response = self.client.start_execution(
-                stateMachineArn=self.state_machines[timer.kind],
-                name=timer.execution_name,
-                input=json.dumps(timer.payload()),
-            )
-        except self.client.exceptions.ExecutionAlreadyExists:
-            return None
-        return str(response["executionArn"])
+    def executions_for(self, timer: Timer, now: datetime) -> list[tuple[str, dict[str, str]]]:
+        """The executions (name, input) that fire `timer`'s bucket: its own, and a late one when the bucket ends
+        within the margin from `now` (or ended already)."""
+        bucket = timer.bucket
+        wanted = [bucket.execution()]
+        if bucket.end <= (now + self.margin).timestamp():
+            later = Bucket(max(Bucket.of(now + self.margin).end, bucket.end + BUCKET_SECONDS))
+            wanted.append(bucket.execution(fire_at=later))
+        return wanted
+
+    def start(self, timer: Timer, now: datetime) -> list[str]:
+        """Start the executions that fire `timer`; returns the names started or already running. Idempotent:
+        for the same name and input Step Functions returns the running execution (a redelivered stream record
+        starts nothing new); ExecutionAlreadyExists means that execution has finished, which the late
+        execution covers (the bucket is then past, so a late one is always among those asked for)."""
+        running = []
+        for name, payload in self.executions_for(timer, now):
+            try:
+                self.client.start_execution(
+                    stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload, sort_keys=True)
+                )
+            except self.client.exceptions.ExecutionAlreadyExists:
+                continue
+            running.append(name)
+        return running

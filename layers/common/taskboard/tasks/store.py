@@ -15,6 +15,8 @@ One table, items grouped by task (pk = TASK#<id>):
     Available (avail_pk=tag, avail_sk=<claimable-from time>#<id>) while open or claimed
     ByStatus  (status_pk=<tag>#<status>, status_sk=<created>#<id>) once delivered or finished
     ByTag     (all_pk=tag, all_sk=<created>#<id>) always
+The STATE item of a task waiting for a deadline also carries the keys of the sparse Deadlines index
+(due_pk=DUE#<bucket end>, due_sk=<deadline>#<kind>#<attempt>: taskboard.tasks.timers), read by the bucket's firing.
 Every state change writes STATE and the listing items in one transaction, so an index never disagrees with
 the task for longer than a GSI's replication lag.
 """
@@ -36,7 +38,9 @@ from taskboard.tasks.items import (
     INDEX_AVAILABLE,
     INDEX_BY_STATUS,
     INDEX_BY_TAG,
+    INDEX_DEADLINES,
     Change,
+    DuePage,
     FeedPage,
     ListingPage,
     StoredTask,
@@ -49,6 +53,7 @@ from taskboard.tasks.items import (
     state_item,
 )
 from taskboard.tasks.lifecycle import TaskState
+from taskboard.tasks.timers import Bucket, due_from_keys
 
 
 class TaskRepository(TableAccess):
@@ -211,6 +216,20 @@ class TaskRepository(TableAccess):
         more = len(keys) > limit or stopped is not None
         resume = keys[limit - 1] if len(keys) > limit else (stopped or (keys[-1] if keys else None))
         return ListingPage(sort_keys=keys[:limit], more=more, resume_after=resume)
+
+    def due(self, bucket: Bucket, limit: int = 100, after: dict[str, Any] | None = None) -> DuePage:
+        """A page of the deadlines a bucket holds (the Deadlines index, keys only, soonest first), after the
+        page that ended at `after` (its LastEvaluatedKey). Eventually consistent, as every GSI read: a firing
+        acts on what TaskBoard.fire_timer reads again from the table."""
+        response = self.db.query(
+            TableName=self.table,
+            IndexName=INDEX_DEADLINES,
+            KeyConditionExpression="due_pk = :pk",
+            ExpressionAttributeValues=codec.values(pk=bucket.partition),
+            Limit=limit,
+            **({"ExclusiveStartKey": after} if after else {}),
+        )
+        return DuePage([due_from_keys(item) for item in response["Items"]], response.get("LastEvaluatedKey"))
 
     def events(self, task_id: str) -> list[dict[str, Any]]:
         """The task's recorded events (envelopes), oldest first."""
