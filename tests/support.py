@@ -73,6 +73,31 @@ class Api:
         return response.json()
 
 
+def fee_balances(table: str = "TasksTable") -> dict[str, int]:
+    """Each fee account's balance (platform, platform.1, ... as many as Settings.fee_accounts; one that has taken
+    no fee yet holds 0): where the platform's fees are, one BatchGetItem."""
+    import boto3
+
+    from taskboard.core.settings import get_settings
+    from taskboard.money.rules import fee_accounts
+
+    names = fee_accounts(get_settings().fee_accounts)
+    lookups = [{"pk": {"S": f"ACCOUNT#{name}"}, "sk": {"S": "ACCOUNT"}} for name in names]
+    answer = boto3.client("dynamodb", region_name="us-east-1").batch_get_item(
+        RequestItems={table: {"Keys": lookups, "ConsistentRead": True}}
+    )
+    found = {
+        item["pk"]["S"].removeprefix("ACCOUNT#"): int(item.get("balance", {}).get("N", "0"))
+        for item in answer["Responses"][table]
+    }
+    return {name: found.get(name, 0) for name in names}
+
+
+def platform_balance() -> int:
+    """The platform's credits: every fee account's balance added up."""
+    return sum(fee_balances().values())
+
+
 QUICKSTART_SCHEMA = {
     "type": "array",
     "items": {

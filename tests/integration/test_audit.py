@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 
-from scripts.audit import account_ids, audit
-from tests.support import Agent, Api
+from scripts.audit import FEE_ACCOUNTS, account_ids, audit, fee_account_ids
+from tests.support import Agent, Api, platform_balance
 
 TABLE = "TasksTable"
 
@@ -39,8 +39,9 @@ def test_a_board_whose_credits_moved_every_way_audits_clean(busy_board: dict[str
     assert report.ok, report.differences
     assert report.grants == 200 and report.balances + report.escrowed == 200
     assert report.escrowed == 20  # the live task's budget
-    # grant x2, escrow x3, payout, fee, tip x2, refund
-    assert report.entries == 10 and report.accounts == 4  # poster, worker, owner, platform
+    # grant x2, escrow x3, payout, fee, tip x2, refund (the tip of 3 pays no fee: floor(3 x 10%) = 0)
+    assert report.entries == 10 and report.accounts == 4  # poster, worker, owner, the fee account that took 2
+    assert report.fees == 2 == platform_balance()
     assert busy_board["owner"] in account_ids(dynamodb(), TABLE)
     assert "Every balance matches its ledger" in report.text()
 
@@ -73,6 +74,11 @@ def test_a_lost_ledger_entry_is_found_where_it_went_missing(busy_board: dict[str
 
     assert not report.ok
     assert any(d.startswith(f"{poster.id}: ledger entry ") and "add up to" in d for d in report.differences)
+    # and the numbering says which entry is gone: the grant is 1, the escrow was 2, the tip after it is 3
+    assert any(
+        d.startswith(f"{poster.id}: ledger entry ") and "is number 3, the numbered one before it 1" in d
+        for d in report.differences
+    )
     # the first escrow was the paid task's: its payout now releases credits that were never escrowed
     assert f"task {busy_board['paid']['id']}: credits released but never escrowed" in report.differences
 
@@ -88,3 +94,33 @@ def test_escrow_that_no_live_task_explains_is_found(busy_board: dict[str, Any], 
     report = audit(dynamodb(), TABLE)
 
     assert f"{poster.id}: escrowed 25, its live paid tasks' budgets add up to 20" in report.differences
+
+
+def test_an_entry_written_on_a_count_already_taken_is_found(busy_board: dict[str, Any], worker: Agent) -> None:
+    """Two entries on one number: what a write conditioned on the balance alone could make (balance A, B, A
+    again between a read and its write), and what the ledger_seq condition now refuses."""
+    entries = dynamodb().query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :ledger)",
+        ExpressionAttributeValues={":pk": {"S": f"ACCOUNT#{worker.id}"}, ":ledger": {"S": "LEDGER#s"}},
+    )["Items"]
+    last = entries[-1]
+    twin = last["sk"]["S"][:21] + "led_" + "f" * 32
+    dynamodb().put_item(TableName=TABLE, Item={**last, "sk": {"S": twin}, "id": {"S": "led_" + "f" * 32}})
+
+    report = audit(dynamodb(), TABLE)
+
+    assert (
+        f"{worker.id}: ledger entry {'led_' + 'f' * 32} is number 3, the numbered one before it 3" in report.differences
+    )
+
+
+def test_the_audit_reads_every_fee_account_the_board_writes() -> None:
+    """scripts/audit.py runs without the layer on its path: its count and names of the fee accounts are the
+    board's own (Settings.fee_accounts, taskboard.money.rules.fee_accounts)."""
+    from taskboard.core.settings import Settings
+    from taskboard.money.rules import fee_accounts
+
+    assert Settings.model_fields["fee_accounts"].default == FEE_ACCOUNTS
+    assert fee_account_ids(FEE_ACCOUNTS) == fee_accounts(FEE_ACCOUNTS)
+    assert fee_account_ids(3) == ["platform", "platform.1", "platform.2"]

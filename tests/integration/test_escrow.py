@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from taskboard.tasks.timers import TimerKind
-from tests.support import Agent, Api, FrozenClock
+from tests.support import Agent, Api, FrozenClock, platform_balance
 
 GRANT = 100
 
@@ -22,15 +22,6 @@ def wallet(api: Api, agent: Agent) -> tuple[int, int]:
 def ledger(api: Api, agent: Agent) -> list[tuple[str, int, int]]:
     entries = api.get("/wallet/ledger", key=agent.key, query="limit=100").json()["entries"]
     return [(entry["type"], entry["amount"], entry["balance_after"]) for entry in reversed(entries)]
-
-
-def platform_balance() -> int:
-    import boto3
-
-    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
-        TableName="TasksTable", Key={"pk": {"S": "ACCOUNT#platform"}, "sk": {"S": "ACCOUNT"}}, ConsistentRead=True
-    )
-    return int(item.get("Item", {}).get("balance", {}).get("N", "0"))
 
 
 def paid_task(api: Api, poster: Agent, budget: int, **fields: Any) -> dict[str, Any]:
@@ -59,6 +50,22 @@ def test_completion_pays_the_worker_minus_the_fee_and_the_sums_match(api: Api, p
     again = api.post(f"/tasks/{task['id']}/complete", key=poster.key)
     assert again.status == 409
     assert wallet(api, worker) == (GRANT + 23, 0) and platform_balance() == 2
+
+
+def test_the_fee_accounts_are_no_agents(api: Api, poster: Agent, worker: Agent) -> None:
+    """A fee account holds credits and no profile: asked for as an agent, it is not found (never a 500)."""
+    from tests.support import fee_balances
+
+    task = paid_task(api, poster, 25)
+    api.post(f"/tasks/{task['id']}/claim", key=worker.key)
+    api.post(f"/tasks/{task['id']}/deliver", {"result": "done"}, key=worker.key)
+    assert api.post(f"/tasks/{task['id']}/complete", key=poster.key).status == 200
+    (holder,) = [account for account, balance in fee_balances().items() if balance]
+
+    for account in {holder, "platform", "platform.1", "PLATFORM.31"}:
+        for path in (f"/agents/{account}", f"/agents/{account}/reviews"):
+            answer = api.get(path)
+            assert (answer.status, answer.json()["code"]) == (404, "agent_not_found"), (path, answer.body)
 
 
 def test_a_budget_beyond_the_balance_gets_402_and_writes_nothing(api: Api, poster: Agent) -> None:

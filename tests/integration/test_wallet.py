@@ -39,30 +39,73 @@ def test_the_grant_is_a_template_parameter() -> None:
 def test_ledger_pages_newest_first_and_refuses_foreign_cursors(api: Api, poster: Agent) -> None:
     import boto3
 
-    # entries of other kinds are what later issues write; here they are put in place to page through
+    # entries of other kinds are what later issues write; here they are put in place to page through, numbered
+    # on from the grant (entry 1) as taskboard.money.purse numbers them
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     for n in range(5):
         dynamodb.put_item(
             TableName="TasksTable",
             Item={
                 "pk": {"S": f"ACCOUNT#{poster.id}"},
-                "sk": {"S": f"LEDGER#2099-01-01T00:00:0{n}.000000Z#led_{n:032x}"},
+                "sk": {"S": f"LEDGER#s{n + 2:012d}#led_{n:032x}"},
                 "id": {"S": f"led_{n:032x}"},
                 "type": {"S": "tip"},
                 "amount": {"N": "1"},
                 "balance_after": {"N": str(101 + n)},
-                "created_at": {"S": f"2099-01-01T00:00:0{n}.000000Z"},
+                "created_at": {"S": "2099-01-01T00:00:00.000000Z"},  # one instant: the number orders them
             },
         )
+    assert ledger_pages(api, poster, 2) == [105, 104, 103, 102, 101, 100]  # newest first, each once, grant last
+    bad = api.get("/wallet/ledger", key=poster.key, query="cursor=bm9wZQ")
+    assert bad.status == 400 and bad.json()["code"] == "invalid_cursor"
+
+
+def ledger_pages(api: Api, agent: Agent, limit: int) -> list[int]:
+    """Every entry's balance_after, page after page of GET /wallet/ledger."""
     seen, cursor = [], None
     while True:
-        page = api.get("/wallet/ledger", key=poster.key, query="limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        page = api.get(
+            "/wallet/ledger", key=agent.key, query=f"limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        )
         body = page.json()
-        assert len(body["entries"]) <= 2
+        assert page.status == 200 and len(body["entries"]) <= limit, page.body
         seen += [entry["balance_after"] for entry in body["entries"]]
         cursor = body["next_cursor"]
         if cursor is None:
-            break
-    assert seen == [105, 104, 103, 102, 101, 100]  # newest first, each once, the grant last
-    bad = api.get("/wallet/ledger", key=poster.key, query="cursor=bm9wZQ")
-    assert bad.status == 400 and bad.json()["code"] == "invalid_cursor"
+            return seen
+
+
+def test_a_ledger_from_before_entries_were_numbered_reads_on_in_order(api: Api, poster: Agent) -> None:
+    """A deployed account's ledger has timed keys (LEDGER#<time>#<id>) and no ledger_seq: its next entries are
+    numbered from 1, sort after every timed one, and its pages, cursors and audit cross the change."""
+    import boto3
+
+    from scripts.audit import audit
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    first = api.post_task(poster, budget=10)
+    # Given the poster's grant and escrow as the code before the numbering wrote them
+    account = {"pk": {"S": f"ACCOUNT#{poster.id}"}, "sk": {"S": "ACCOUNT"}}
+    numbered = dynamodb.query(
+        TableName="TasksTable",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :ledger)",
+        ExpressionAttributeValues={":pk": account["pk"], ":ledger": {"S": "LEDGER#s"}},
+    )["Items"]
+    assert len(numbered) == 2
+    for second, entry in enumerate(numbered):
+        dynamodb.delete_item(TableName="TasksTable", Key={"pk": entry["pk"], "sk": entry["sk"]})
+        timed = f"LEDGER#2026-01-01T00:00:0{second}.000000Z#{entry['id']['S']}"
+        dynamodb.put_item(TableName="TasksTable", Item={**entry, "sk": {"S": timed}})
+    dynamodb.update_item(TableName="TasksTable", Key=account, UpdateExpression="REMOVE ledger_seq")
+
+    # When its credits move again: the first task is cancelled (refund), a second one posted (escrow)
+    assert api.post(f"/tasks/{first['id']}/cancel", key=poster.key).status == 200
+    api.post_task(poster, budget=20)
+
+    # Then the new entries follow the old ones, newest first, one at a time (a timed cursor among them)
+    assert ledger_pages(api, poster, 1) == [80, 100, 90, 100]
+    assert ledger_pages(api, poster, 3) == [80, 100, 90, 100]
+    assert dynamodb.get_item(TableName="TasksTable", Key=account)["Item"]["ledger_seq"] == {"N": "2"}
+    # and make audit finds the chain whole across both kinds of keys
+    report = audit(dynamodb, "TasksTable")
+    assert report.ok, report.differences

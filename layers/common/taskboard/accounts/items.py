@@ -77,6 +77,7 @@ def account_item(account: NewAccount) -> dict[str, Any]:
             version=1,
             balance=account.grant,
             escrowed=0,
+            ledger_seq=1 if account.grant else None,  # the grant is entry 1 (taskboard.money.purse numbers on)
             **profile,
             price_per_task=account.price_per_task,
             metadata=metadata,
@@ -99,7 +100,7 @@ def grant_item(account: NewAccount) -> dict[str, Any]:
     """The ledger entry of a new account's sign-up grant (written in the account's own transaction)."""
     entry_id = "led_" + uuid.uuid4().hex
     return {
-        **keys.in_account(account.id, f"LEDGER#{account.created_at}#{entry_id}"),
+        **keys.ledger_entry(account.id, 1, entry_id),
         **codec.item(
             id=entry_id,
             type="grant",

@@ -49,6 +49,7 @@ from taskboard.core.errors import (
     RegistrationClosed,
 )
 from taskboard.core.pagination import decode_cursor, encode_cursor
+from taskboard.money.rules import is_fee_account
 from taskboard.reputation.models import ReviewList
 from taskboard.reputation.reviews import REVIEW_KEY, Reviews
 
@@ -213,7 +214,10 @@ class Accounts:
         return found.account.owner_id if found else None
 
     def agent(self, agent_id: str) -> AgentProfile:
-        found = self.repository.get(agent_id.lower()) if len(agent_id) <= 64 else None
+        """An agent's public profile. Raises AccountNotFound for any other id, the fee accounts' among them (an
+        item with credits and no profile, never read as one)."""
+        wanted = agent_id.lower()
+        found = self.repository.get(wanted) if len(agent_id) <= 64 and not is_fee_account(wanted) else None
         if found is None or found.account.kind != "agent":
             raise AccountNotFound(f"No agent with id {agent_id!r}.")
         return public(found.account)

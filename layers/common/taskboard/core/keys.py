@@ -15,6 +15,7 @@ Key = dict[str, dict[str, Any]]
 ACCOUNT_PREFIX = "ACCOUNT#"
 TASK_PREFIX = "TASK#"
 ACCOUNT_SORT = "ACCOUNT"
+LEDGER_PREFIX = "LEDGER#"
 
 
 def key(pk: str, sk: str) -> Key:
@@ -38,6 +39,13 @@ def in_account(account_id: str, sort: str) -> Key:
 def account(account_id: str) -> Key:
     """The ACCOUNT item: profile, balance, counters."""
     return in_account(account_id, ACCOUNT_SORT)
+
+
+def ledger_entry(account_id: str, seq: int, entry_id: str) -> Key:
+    """A ledger entry, LEDGER#s<seq>#<entry id>: `seq` (12 digits) is the account's entry count the entry brings
+    it to (its `ledger_seq`), so the entries sort in the order the balance moved, whatever the writers' clocks
+    said. Entries written before there was a count, LEDGER#<time>#<entry id>, sort before every numbered one."""
+    return in_account(account_id, f"{LEDGER_PREFIX}s{seq:012d}#{entry_id}")
 
 
 def task_pk(task_id: str) -> str:

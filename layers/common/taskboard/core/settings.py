@@ -60,6 +60,10 @@ class Settings(BaseModel):
     # Credits a new agent starts with, and the platform's share of each paid task.
     signup_grant: int = Field(default=100, ge=0)
     fee_percent: int = Field(default=10, ge=0, le=100)
+    # FEE_ACCOUNTS: how many accounts the fees are spread over (platform, platform.1, ...), so that completions in
+    # the same instant do not queue on one item. The template leaves it at its default; `make audit` reads the
+    # same variable. Never lower it on a live table: the audit would no longer count the higher accounts' fees.
+    fee_accounts: int = Field(default=32, ge=1, le=1000)
     # How many agents an owner connects (POST /agents/connect) with the sign-up grant; later ones start with 0.
     granted_agents_per_owner: int = Field(default=5, ge=0)
     # How long the authorizer trusts a key it has checked (and so how long a revoked key may still work).

@@ -1,5 +1,6 @@
 """Reading credits: an account's wallet (balance and escrow on its ACCOUNT item) and its ledger entries
-(ACCOUNT#<id> / LEDGER#<time>#<entry id>, newest first). taskboard.money.purse writes both."""
+(ACCOUNT#<id> / LEDGER#s<seq>#<entry id>, newest first: core.keys.ledger_entry). taskboard.money.purse writes
+both. Entries written before they were numbered, LEDGER#<time>#<entry id>, are read the same and sort first."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from taskboard.core.aws import TableAccess
 from taskboard.core.pagination import decode_cursor, encode_cursor
 from taskboard.money.models import Ledger, LedgerEntry, Wallet
 
-LEDGER_KEY = re.compile(r"^LEDGER#\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z#led_[0-9a-f]{32}$")
+# A cursor is an entry's sort key: numbered (s + 12 digits) or, for entries from before the numbering, timed
+LEDGER_KEY = re.compile(r"^LEDGER#(s\d{12}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)#led_[0-9a-f]{32}$")
 
 
 class Ledgers(TableAccess):
@@ -30,7 +32,8 @@ class Ledgers(TableAccess):
     def entries(self, account_id: str, limit: int, before: str | None) -> tuple[list[LedgerEntry], str | None]:
         """An account's ledger entries, newest first, older than the sort key `before`."""
         condition = "pk = :pk AND sk BETWEEN :low AND :high"
-        values = codec.values(pk=keys.account_pk(account_id), low="LEDGER#", high=before or "LEDGER#~")
+        low, high = keys.LEDGER_PREFIX, before or f"{keys.LEDGER_PREFIX}~"  # "~" sorts after every entry
+        values = codec.values(pk=keys.account_pk(account_id), low=low, high=high)
         response = self.db.query(
             TableName=self.table,
             KeyConditionExpression=condition,

@@ -5,13 +5,19 @@ A movement moves an amount from one place (a balance, an escrow) to another; no 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from taskboard.core.errors import BoardError
 from taskboard.reputation.record import Counts, merge
 
-PLATFORM = "platform"  # the account that collects fees (a reserved agent_id)
+# The platform's fees, spread over N accounts so that no one item takes every fee (Settings.fee_accounts): shard 0
+# is `platform` (the one account that took every fee before there were shards), shard k is `platform.<k>`. The
+# rules name the platform's side PLATFORM; the writer (taskboard.money.purse) draws the shard of each attempt.
+# No agent can own any of them: `platform` is a reserved agent_id and an agent_id has no dot.
+PLATFORM = "platform"
+_FEE_ACCOUNT = re.compile(r"platform(\.[1-9][0-9]*)?")
 
 
 class PaymentRequired(BoardError):
@@ -26,6 +32,21 @@ class Movement:
     kind: str  # the ledger entry type: escrow, payout, fee, refund
     amount: int
     escrow: int = 0
+
+
+def fee_account(shard: int) -> str:
+    """The id of fee account `shard` (0: `platform`, k: `platform.<k>`)."""
+    return PLATFORM if shard == 0 else f"{PLATFORM}.{shard}"
+
+
+def fee_accounts(count: int) -> list[str]:
+    """The ids of the first `count` fee accounts, where the platform's credits are (summed when read)."""
+    return [fee_account(shard) for shard in range(count)]
+
+
+def is_fee_account(account_id: str) -> bool:
+    """Whether `account_id` is one of the platform's fee accounts (any shard)."""
+    return _FEE_ACCOUNT.fullmatch(account_id) is not None
 
 
 def fee_of(budget: int, percent: int) -> int:
@@ -52,7 +73,7 @@ def earnings(moves: Iterable[Movement]) -> Counts:
         *(
             {move.account: {"earned": move.amount}}
             for move in moves
-            if move.kind in _EARNED and move.amount > 0 and move.account != PLATFORM
+            if move.kind in _EARNED and move.amount > 0 and not is_fee_account(move.account)
         )
     )
 
