@@ -97,9 +97,14 @@ def test_a_task_records_who_answers_for_its_poster(api: Api, party: dict[str, Ag
     assert state_item(by_agent["id"])["poster_owner"] == {"S": party["owner"].id}
     assert state_item(by_owner["id"])["poster_owner"] == {"S": party["owner"].id}
     assert state_item(by_outsider["id"])["poster_owner"] == {"S": party["outsider"].id}
-    # ... and so do its listing items in the Available index, for the worker search to filter on
-    listing = dynamodb().get_item(TableName=TABLE, Key={"pk": {"S": f"TASK#{by_agent['id']}"}, "sk": {"S": "TAG#*"}})
+    # ... and so do its listing items in the Available index (the '*' listing is the STATE item itself), for the
+    # worker search to filter on
+    tagged = api.post_task(party["first"], tags=["sibling-work"])
+    listing = dynamodb().get_item(
+        TableName=TABLE, Key={"pk": {"S": f"TASK#{tagged['id']}"}, "sk": {"S": "TAG#sibling-work"}}
+    )
     assert listing["Item"]["poster_owner"] == {"S": party["owner"].id}
+    assert state_item(tagged["id"])["avail_pk"] == {"S": "*"}
 
 
 def test_the_worker_search_filters_a_siblings_task_inside_the_query_once_the_index_projects_it(

@@ -317,7 +317,7 @@ def test_events_name_the_worker_they_concern_even_after_it_lost_the_claim(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
         ExpressionAttributeValues={":pk": {"S": f"TASK#{task['id']}"}, ":events": {"S": "EVENT#"}},
     )["Items"]
-    concerned = {item["type"]["S"]: (item["poster_id"]["S"], item.get("worker_id", {}).get("S")) for item in items}
+    concerned = {item["type"]["S"]: (item["feed_poster"]["S"], item.get("feed_worker", {}).get("S")) for item in items}
     assert concerned == {
         "task.created": (poster.id, None),
         "task.claimed": (poster.id, worker.id),

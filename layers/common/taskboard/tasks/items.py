@@ -102,6 +102,10 @@ def state_item(state: TaskState) -> dict[str, Any]:
     timer = timer_of(state)
     if timer is not None:
         values |= timer.index_keys()
+    # The '*' listing (every task, whatever its tags) is the STATE item itself: its keys in the listing indexes,
+    # whose projected attributes (poster_id, budget, past_workers, ...) are STATE's own. One item fewer in
+    # every transaction that moves a task between indexes.
+    values |= _listing_keys(state, ALL_TAG)
     return {**keys.in_task(state.id, "STATE"), **codec.item(**values)}
 
 
@@ -154,8 +158,10 @@ def _delivery_from_item(item: dict[str, Any]) -> Delivery:
 
 def event_item(state: TaskState, envelope: dict[str, Any], worker_id: str | None = None) -> dict[str, Any]:
     """One domain event (its Standard Webhooks envelope) as an outbox item beside its task, naming the accounts
-    it concerns: the poster and the worker involved (for a release, expiry or rejection, the one who lost the
-    claim, although the task no longer names them)."""
+    it concerns: the poster (`feed_poster`) and the worker involved (`feed_worker`; for a release, expiry or
+    rejection, the one who lost the claim, although the task no longer names them). Nothing the envelope or
+    the keys already hold is repeated (its id, time and sequence are in the envelope and the keys): the item
+    stays under 1 KB, one write unit."""
     from taskboard.core.clock import from_iso
 
     sequence = int(envelope["data"]["sequence"])
@@ -163,12 +169,7 @@ def event_item(state: TaskState, envelope: dict[str, Any], worker_id: str | None
     return {
         **keys.in_task(state.id, f"EVENT#{sequence:010d}"),
         **codec.item(
-            event_id=envelope["id"],
             type=envelope["type"],
-            sequence=sequence,
-            created_at=envelope["timestamp"],
-            poster_id=state.poster_id,
-            worker_id=worker_id,
             callback=state.callback or None,
             envelope=json.dumps(envelope, separators=(",", ":")),
             expires_ttl=expires,
@@ -199,16 +200,27 @@ def _event_puts(
     ]
 
 
-def listing_items(state: TaskState) -> list[dict[str, Any]]:
-    """The task's listing items, one per tag and one under '*', keyed for the indexes its state belongs in."""
+def _listing_keys(state: TaskState, tag: str) -> dict[str, Any]:
+    """A listing's keys in the three listing indexes, for the indexes its state belongs in."""
     created = f"{state.created_at}#{state.id}"
     since = available_since(state)
+    values: dict[str, Any] = {"all_pk": tag, "all_sk": created}
+    if state.status in LIVE_STATUSES and since is not None:
+        values |= {"avail_pk": tag, "avail_sk": f"{since}#{state.id}"}
+    else:
+        values |= {"status_pk": f"{tag}#{state.status}", "status_sk": created}
+    return values
+
+
+def listing_items(state: TaskState) -> list[dict[str, Any]]:
+    """The task's listing items, one per tag (the '*' listing is its STATE item: state_item), keyed for the
+    indexes its state belongs in."""
     items = []
-    for tag in (*state.tags, ALL_TAG):
+    for tag in state.tags:
+        values = _listing_keys(state, tag)
         # `budget` is projected into every listing index: a budget filter is applied inside the Query.
-        values: dict[str, Any] = {"task_id": state.id, "all_pk": tag, "all_sk": created, "budget": state.budget}
-        if state.status in LIVE_STATUSES and since is not None:
-            values |= {"avail_pk": tag, "avail_sk": f"{since}#{state.id}"}
+        values |= {"task_id": state.id, "budget": state.budget}
+        if "avail_pk" in values:
             # Projected into the Available index so a worker's search filters out, inside the Query, the
             # tasks it may not take (its own, ones it already attempted, ones it is not qualified for)
             # without reading the tasks.
@@ -216,8 +228,6 @@ def listing_items(state: TaskState) -> list[dict[str, Any]]:
             values |= {"poster_owner": state.poster_owner}  # who answers for the poster: see listing_page
             values |= {"past_workers": list(state.past_workers), "min_rating": state.min_rating}
             values |= {"min_completed": state.min_completed or None}
-        else:
-            values |= {"status_pk": f"{tag}#{state.status}", "status_sk": created}
         items.append({**keys.in_task(state.id, f"TAG#{tag}"), **codec.item(**values)})
     return items
 

@@ -47,8 +47,13 @@ if TYPE_CHECKING:
 Owns = Callable[[str], bool]
 """Whether the caller (an owner account) registered the agent with this id."""
 
-# Events carry the task without its bodies (receivers fetch those): payloads stay small.
+# Events carry the task without its bodies (receivers fetch those) and without its empty fields: an event item
+# stays under 1 KB (one write unit), and so does each feed index entry. task.created carries the posting's
+# terms (what a worker decides on); the later events leave them out: they never change.
 BODIES = {"description", "input", "output_schema", "result", "result_url"}
+POSTING_TERMS = frozenset(
+    {"requires_human", "timeout_seconds", "max_attempts", "auto_complete_seconds", "min_rating", "min_completed"}
+)
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
 
 

@@ -46,7 +46,7 @@ from taskboard.tasks.models import (
     NextTaskResponse,
     Task,
 )
-from taskboard.tasks.reads import BODIES, TaskReads, review_view
+from taskboard.tasks.reads import BODIES, POSTING_TERMS, TaskReads, review_view
 from taskboard.tasks.store import TaskRepository
 from taskboard.tasks.timers import TimerKind
 
@@ -334,13 +334,20 @@ class TaskBoard(TaskReads):
             found = lifecycle.events_between(before, after, now, cause)
         first = (before.event_seq if before else 0) + 1
         after = replace(after, event_seq=first + len(found) - 1)
-        summary = self._view(StoredTask(after, TaskBody()), None, now).model_dump(mode="json", exclude=BODIES)
+        view = self._view(StoredTask(after, TaskBody()), None, now)
+        summary = view.model_dump(mode="json", exclude=BODIES | {"review"}, exclude_none=True)
+        later = {name: value for name, value in summary.items() if name not in POSTING_TERMS}
         envelopes = [
             {
                 "id": f"evt_{uuid.uuid4().hex}",
                 "type": event.type,
                 "timestamp": to_iso(now),
-                "data": {"task": summary, "sequence": first + offset, "cause": event.cause, **(data or {})},
+                "data": {
+                    "task": summary if event.type == "task.created" else later,
+                    "sequence": first + offset,
+                    "cause": event.cause,
+                    **(data or {}),
+                },
             }
             for offset, event in enumerate(found)
         ]

@@ -10,8 +10,9 @@ One table, items grouped by task (pk = TASK#<id>):
                  an event exists if and only if its change committed; kept EVENT_RETENTION_DAYS (TTL). The
                  table's stream carries it to webhook subscribers; two sparse indexes make each account's feed:
     EventsByPoster (feed_poster=poster, feed_sk=<time>#<task>#<seq>) and EventsByWorker (feed_worker=worker)
-  sk TAG#<tag>   one listing item per tag, plus TAG#* for every task; each carries the keys of the three
-                 sparse indexes, so finding work reads only tasks of the wanted skill in the wanted state:
+  sk TAG#<tag>   one listing item per tag; the STATE item itself is the listing under '*' (every task). Each
+                 carries the keys of the three sparse indexes, so finding work reads only tasks of the wanted
+                 skill in the wanted state:
     Available (avail_pk=tag, avail_sk=<claimable-from time>#<id>) while open or claimed
     ByStatus  (status_pk=<tag>#<status>, status_sk=<created>#<id>) once delivered or finished
     ByTag     (all_pk=tag, all_sk=<created>#<id>) always

@@ -29,7 +29,9 @@ class Fanout:
         event_type = event["type"]
         task = event["data"]["task"]
         routes: dict[Route, None] = {}
-        for account in (image.get("poster_id", {}).get("S"), image.get("worker_id", {}).get("S")):
+        # the accounts the event concerns (an item written before 2026-12 names them poster_id / worker_id)
+        poster = image.get("feed_poster", image.get("poster_id", {})).get("S")
+        for account in (poster, image.get("feed_worker", image.get("worker_id", {})).get("S")):
             if account:
                 for sub in self._account(account):
                     if sub.status == "active" and sub.wants(event_type):
