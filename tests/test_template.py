@@ -255,3 +255,23 @@ def test_every_api_function_may_count_its_rate_limit_and_the_limits_are_paramete
     ):
         assert variables[variable] == {"Ref": parameter}
         assert TEMPLATE["Parameters"][parameter]["Default"] == default
+
+
+def test_long_polls_are_small_and_cannot_take_the_concurrency_the_rest_needs() -> None:
+    long_polls = {
+        route.logical_id
+        for route in ROUTES
+        if route.logical_id in ("NextTaskFunction", "ClaimNextTaskFunction", "GetResultFunction")
+    }
+    assert len(long_polls) == 3
+    parameters = TEMPLATE["Parameters"]
+    assert parameters["LongPollMemorySize"]["Default"] < TEMPLATE["Globals"]["Function"]["MemorySize"]
+    assert parameters["LongPollConcurrency"]["Default"] > 0
+    for name in long_polls:
+        props = FUNCTIONS[name]["Properties"]
+        assert props["MemorySize"] == {"Ref": "LongPollMemorySize"}, name
+        assert props["ReservedConcurrentExecutions"] == {
+            "Fn::If": ["ReservesLongPolls", {"Ref": "LongPollConcurrency"}, {"Ref": "AWS::NoValue"}]
+        }, name
+    reserved = [name for name, f in FUNCTIONS.items() if "ReservedConcurrentExecutions" in f["Properties"]]
+    assert sorted(reserved) == sorted(long_polls)  # the rest share what is left

@@ -32,9 +32,10 @@ def run() -> None:
     poll = template["Parameters"]["PollIntervalSeconds"]
     default, low, high = float(poll["Default"]), int(poll["MinValue"]), int(poll["MaxValue"])
     wait = int(template["Globals"]["Function"]["Environment"]["Variables"]["MAX_POLL_SECONDS"])
-    memory_gb = int(template["Globals"]["Function"]["MemorySize"]) / 1024
+    memory_gb = int(template["Parameters"]["LongPollMemorySize"]["Default"]) / 1024
     section(f"4. Idle long polls (timeout={wait}, nothing to find)")
     rows = []
+    attempts: list[float] = []  # CPU ms per read attempt of each poll
     with Stack(environment=UNLIMITED) as stack:
         api, recorder = BenchApi(stack), Recorder()
         poster, worker = api.agent("poster"), api.agent("worker")
@@ -55,8 +56,11 @@ def run() -> None:
                 request = Request("GET", f"/tasks/{waiting}/result", poster.key, query=f"timeout={wait}")
             else:
                 request = Request("GET", "/tasks/next", worker.key, query=f"{query}&timeout={wait}")
+            cpu = time.process_time()
             cost, response = measure(recorder, api, request)
+            cpu_ms = (time.process_time() - cpu) * 1000
             assert response.status == 200, response.body
+            attempts.append(cpu_ms / (1 + math.floor(wait / interval)))
             calls_per_hour = 3600 / fake.now
             rows.append(
                 (
@@ -86,7 +90,38 @@ def run() -> None:
     out("soon as a poll comes back empty (3600 / waited calls). While it waits, a call keeps its Lambda busy, so")
     megabytes, hourly = memory_gb * 1024, 3600 * memory_gb
     out(f"an idle worker holds one {megabytes:.0f} MB function all the time: {hourly:,.0f} GB-s an hour.")
+    report_memory(sorted(attempts)[len(attempts) // 2], int(megabytes))
     bench_real_poll()
+
+
+LAMBDA_MB_PER_VCPU = 1769  # Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
+GB_SECOND = 0.0000133334  # arm64, us-east-1
+
+
+def report_memory(attempt_ms: float, chosen: int) -> None:
+    """What a long poll's memory buys: the CPU time of one read attempt measured here, stretched by the share of
+    a vCPU each size gets, against what an idle worker's waiting costs a month at that size."""
+    rows = []
+    for megabytes in (128, 256, 512):
+        share = megabytes / LAMBDA_MB_PER_VCPU
+        month = 150 * 24 * 30 * 24 * megabytes / 1024 * GB_SECOND  # 150 polls of 24 s an hour
+        rows.append(
+            (
+                f"{megabytes}" + (" (template)" if megabytes == chosen else ""),
+                f"{share:.0%}",
+                f"{attempt_ms / share:,.0f}",
+                f"${month:,.2f}",
+            )
+        )
+    out()
+    out(f"Memory: one read attempt of a poll takes {attempt_ms:.1f} ms of CPU here (the median above, moto's")
+    out("in-process DynamoDB included, so an upper bound for the handler's own work). On Lambda that work")
+    out("runs at the function's share of a vCPU:")
+    table(("MemorySize MB", "vCPU share", "ms per attempt~", "idle worker, Lambda $/month"), rows, right=(1, 2, 3))
+    out("A poll reads every POLL_INTERVAL_SECONDS (2 s), so even the smallest size finishes an attempt well inside")
+    out("an interval, and a task posted while a worker polls is found within one interval plus one attempt: the")
+    out("template gives the three long-poll functions the smallest size (LongPollMemorySize), with reserved")
+    out("concurrency (LongPollConcurrency, 50 each) so waiting polls cannot take what the other functions need.")
 
 
 def bench_real_poll() -> None:
