@@ -10,6 +10,7 @@ from typing import Any
 from local.stack import Stack
 from scripts.bench.api import RESULT, SCHEMA, UNLIMITED, BenchApi, Request
 from scripts.bench.capacity import Cost
+from scripts.bench.indexes import IndexWrites
 from scripts.bench.recorder import Recorder
 from scripts.bench.report import number, out, section, table
 from tests.support import Agent
@@ -183,19 +184,22 @@ def run() -> None:
     section("1. DynamoDB requests per call, by endpoint")
     with Stack(environment=UNLIMITED) as stack:
         api, recorder = BenchApi(stack), Recorder()
+        index_writes = IndexWrites(stack.template)
         scenarios = endpoint_scenarios(api)
         rows: list[tuple[object, ...]] = []
         for route in stack.routes:
             name = f"{route.method} {route.path}"
             found = scenarios.get((route.method, route.path))
             if found is None:
-                rows.append((name, "(no scenario in the bench)", "", "", "", "", "", "", ""))
+                rows.append((name, "(no scenario in the bench)", "", "", "", "", "", "", "", "", ""))
                 continue
             state, prepare = found
             request = prepare()
+            written = index_writes.mark()
             with recorder.measure() as calls:
                 response = api.send(request)
             cost = Cost.of(calls)
+            indexed = sum(index_writes.since(written).values())
             rows.append(
                 (
                     name,
@@ -207,10 +211,27 @@ def run() -> None:
                     cost.items_written,
                     number(cost.rcu),
                     number(cost.wcu),
+                    number(indexed),
+                    number(cost.wcu + indexed),
                 )
             )
-    headers = ("endpoint", "called in state", "HTTP", "DynamoDB requests", "reqs", "read", "written", "RCU~", "WCU~")
-    table(headers, rows, right=(2, 4, 5, 6, 7, 8))
+        index_writes.close()
+    headers = (
+        "endpoint",
+        "called in state",
+        "HTTP",
+        "DynamoDB requests",
+        "reqs",
+        "read",
+        "written",
+        "RCU~",
+        "WCU~ items",
+        "WCU~ indexes",
+        "WCU~",
+    )
+    table(headers, rows, right=(2, 4, 5, 6, 7, 8, 9, 10))
     out()
     out("read/written: items per call (Query: ScannedCount; GetItem/BatchGetItem: items returned).")
-    out("RCU~/WCU~: estimated from item sizes (moto reports no real consumed capacity).")
+    out("RCU~/WCU~: estimated from item sizes (moto reports no real consumed capacity). WCU~ indexes: the GSI")
+    out("writes DynamoDB bills beside the items, from each write's old and new image (scripts/bench/indexes.py);")
+    out("WCU~ is both, what DynamoDB would bill.")
