@@ -26,7 +26,10 @@ def on_record(record: DynamoDBRecord) -> None:
     change = record.raw_event["dynamodb"]
     if change.get("Keys", {}).get("sk", {}).get("S") != "STATE" or "NewImage" not in change:
         return  # the template's filter sends only task states; anything else is not ours
-    before = state_from_item(change["OldImage"]) if "OldImage" in change else None
+    old = change.get("OldImage") or {}
+    # what was listed before: a state written without its deadline's index keys (by the board before the
+    # shared timers, rewritten by scripts/migrate_listings.py) had none listed, so its deadline is new here
+    before = state_from_item(old) if "due_sk" in old else None
     for timer in timers_implied(before, state_from_item(change["NewImage"])):
         started = scheduler().start(timer, utc_now())
         logger.info("timer", task_id=timer.task_id, kind=str(timer.kind), bucket=timer.bucket.iso, started=started)

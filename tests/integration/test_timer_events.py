@@ -44,7 +44,7 @@ def test_the_stream_event_of_a_claim_queues_one_message_per_interested_subscript
 
     event = json.loads((EVENTS / "on_task_event.json").read_text())
     image = event["Records"][0]["dynamodb"]["NewImage"]
-    poster, worker = image["poster_id"]["S"], image["worker_id"]["S"]
+    poster, worker = image["feed_poster"]["S"], image["feed_worker"]["S"]
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     for account in (poster, worker, "someone-else"):
         dynamodb.put_item(TableName="TasksTable", Item={"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "ACCOUNT"}})

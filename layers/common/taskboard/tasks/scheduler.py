@@ -42,15 +42,22 @@ class TimerScheduler:
     def start(self, timer: Timer, now: datetime) -> list[str]:
         """Start the executions that fire `timer`; returns the names started or already running. Idempotent:
         for the same name and input Step Functions returns the running execution (a redelivered stream record
-        starts nothing new); ExecutionAlreadyExists means that execution has finished, which the late
-        execution covers (the bucket is then past, so a late one is always among those asked for)."""
-        running = []
-        for name, payload in self.executions_for(timer, now):
+        starts nothing new); ExecutionAlreadyExists means that execution has finished: once the bucket is past,
+        the late execution asked for too covers it; before (an execution stopped by hand), a late one is
+        started instead."""
+        running: list[str] = []
+        wanted = self.executions_for(timer, now)
+        while wanted:
+            name, payload = wanted.pop(0)
             try:
                 self.client.start_execution(
                     stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload, sort_keys=True)
                 )
             except self.client.exceptions.ExecutionAlreadyExists:
+                if len(wanted) == 0 and len(running) == 0 and payload["fire_at"] == timer.bucket.iso:
+                    # the bucket's own execution is over before its end (stopped by hand): read it again later
+                    later = Bucket(max(Bucket.of(now + self.margin).end, timer.bucket.end + BUCKET_SECONDS))
+                    wanted.append(timer.bucket.execution(fire_at=later))
                 continue
             running.append(name)
         return running
