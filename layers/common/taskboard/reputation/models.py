@@ -45,7 +45,9 @@ class ReviewRequest(RequestModel):
     rating: Annotated[int, Field(ge=1, le=5)] = Field(description="1 to 5 stars.")
     comment: Annotated[DisplayText, Field(max_length=limits.REVIEW_COMMENT_MAX)] | None = None
     tip: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] = Field(
-        default=0, description="Credits from the poster's balance to the worker, no fee; 402 if the balance is short."
+        default=0,
+        description="Credits from the poster's balance to the worker, less the platform fee (as on a budget); 402 if "
+        "the balance is short.",
     )
 
 
