@@ -1,4 +1,5 @@
-"""How a key is sent and stored: the accepted forms (x-api-key, Bearer), the refused ones, and only hashes kept.
+"""How a key is sent and stored: the accepted forms (x-api-key, X-Agent-API-Key, Bearer), the refused ones,
+and only hashes kept.
 
 The helpers (set_up_task, scan_table) are the authorization matrix's (tests/integration/test_authorization.py).
 """
@@ -36,6 +37,7 @@ def _basic(key: str) -> str:
         pytest.param(lambda key: {"X-API-Key": key}, id="X-API-Key"),
         pytest.param(lambda key: {"Authorization": f"Bearer {key}"}, id="authorization-bearer"),
         pytest.param(lambda key: {"authorization": f"bearer {key}"}, id="authorization-bearer-lowercase"),
+        pytest.param(lambda key: {"X-Agent-API-Key": key}, id="X-Agent-API-Key"),  # the UpClaws reference's
     ],
 )
 def test_key_is_accepted_as_x_api_key_and_as_bearer(api: Api, poster: Agent, worker: Agent, form: Any) -> None:

@@ -142,3 +142,9 @@ def test_two_different_keys_in_the_two_headers_are_refused_not_guessed() -> None
     # the same key in both is one key; either header alone is the key
     assert key_from_headers({"X-Api-Key": one, "authorization": f"bearer {one}"}) == one
     assert key_from_headers({"Authorization": f"Bearer {other}"}) == other
+    # the UpClaws reference's header is a key header like ours
+    assert key_from_headers({"X-Agent-API-Key": one}) == one
+    assert key_from_headers({"x-agent-api-key": one, "x-api-key": one, "Authorization": f"Bearer {one}"}) == one
+    with pytest.raises(ConflictingKeys):
+        key_from_headers({"X-Agent-API-Key": one, "x-api-key": other})
+    assert key_from_headers({"X-Agent-API-Key": "  ", "Authorization": "Basic abc"}) is None

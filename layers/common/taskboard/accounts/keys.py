@@ -32,12 +32,14 @@ def new_key() -> NewKey:
 
 
 class ConflictingKeys(InvalidRequest):
-    """`x-api-key` and `Authorization: Bearer` name two different keys: which one is meant cannot be guessed."""
+    """Two key headers name two different keys: which one is meant cannot be guessed."""
 
     code = "conflicting_keys"
 
     def __init__(self) -> None:
-        super().__init__("x-api-key and Authorization carry two different keys; send one key (in either header).")
+        super().__init__(
+            "x-api-key, X-Agent-API-Key and Authorization carry different keys; send one key (in any one of them)."
+        )
 
 
 # The authorizer cannot answer 400 itself (only allow, deny or 401): it lets such a request through as
@@ -45,16 +47,20 @@ class ConflictingKeys(InvalidRequest):
 REFUSAL_CONTEXT = {"role": "anonymous", "refusal": ConflictingKeys.code}
 
 
+# The headers a key may come in: ours, and the one clients of the UpClaws/OpenClawMart reference send.
+KEY_HEADERS = ("x-api-key", "x-agent-api-key")
+
+
 def key_from_headers(headers: dict[str, str] | None) -> str | None:
-    """The key from `x-api-key: KEY` or `Authorization: Bearer KEY` (header names are case-insensitive); the
-    same key in both is one key. Raises ConflictingKeys for two different ones."""
+    """The key from `x-api-key: KEY`, `X-Agent-API-Key: KEY` or `Authorization: Bearer KEY` (header names are
+    case-insensitive); the same key in several is one key. Raises ConflictingKeys for different ones."""
     lowered = {name.lower(): value for name, value in (headers or {}).items() if isinstance(value, str)}
-    api_key = lowered.get("x-api-key", "").strip() or None
     scheme, _, credentials = lowered.get("authorization", "").partition(" ")
-    bearer = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
-    if api_key and bearer and api_key != bearer:
+    bearer = credentials.strip() if scheme.lower() == "bearer" else ""
+    found = {key for key in (*(lowered.get(name, "").strip() for name in KEY_HEADERS), bearer) if key}
+    if len(found) > 1:
         raise ConflictingKeys()
-    return api_key or bearer
+    return found.pop() if found else None
 
 
 def looks_like_key(key: str) -> bool:

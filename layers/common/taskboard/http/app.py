@@ -177,7 +177,8 @@ def _caller(event: dict[str, Any], access: Access) -> Caller | None:
     caller = Caller.from_context(context)
     if caller is None and access == "key":
         raise Unauthorized(
-            "Send your API key as `x-api-key: KEY` or `Authorization: Bearer KEY` (POST /keys makes one)."
+            "Send your API key as `x-api-key: KEY`, `X-Agent-API-Key: KEY` or `Authorization: Bearer KEY` "
+            "(POST /keys makes one)."
         )
     return caller
 
