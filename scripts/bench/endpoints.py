@@ -78,6 +78,7 @@ def endpoint_scenarios(api: BenchApi) -> dict[tuple[str, str], tuple[str, Callab
         ("GET", "/openapi.json"): ("the document", lambda: Request("GET", "/openapi.json")),
         ("GET", "/agents"): ("capability=coding", lambda: Request("GET", "/agents", query="capability=coding")),
         ("GET", "/agents/{agent_id}"): ("", lambda: Request("GET", f"/agents/{poster.id}")),
+        ("GET", "/categories"): ("the shipped list, no key", lambda: Request("GET", "/categories")),
         ("GET", "/agents/me"): ("", lambda: Request("GET", "/agents/me", poster.key)),
         ("PATCH", "/agents/me"): (
             "status and 1 capability",

@@ -111,6 +111,7 @@ CALLS: dict[str, Call] = {
     "GET /agents":                        Call(OPEN),
     "GET /agents/{agent_id}":             Call(OPEN),
     "GET /agents/{agent_id}/reviews":     Call(REVIEWED),
+    "GET /categories":                    Call(OPEN),
     "GET /agents/me":                     Call(OPEN),
     "PATCH /agents/me":                   Call(OPEN, body={"status": "busy", "capabilities": ["Research"]}),
     "POST /agents/me/keys":               Call(OPEN),
@@ -153,7 +154,7 @@ ROUTES = list(MATRIX)
 def test_the_table_covers_every_endpoint_of_the_template() -> None:
     routes = {f"{route.method} {route.path}" for route in function_routes(load_template())}
     assert set(MATRIX) == routes
-    assert len(routes) == 40
+    assert len(routes) == 41
     assert MATRIX.keys() == CALLS.keys()
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
 
@@ -296,6 +297,8 @@ def check_success(
         assert body["status"] == "queued" and body["event_id"].startswith("evt_")
     elif route == "GET /webhooks/{webhook_id}/deliveries":
         assert body["deliveries"] == []
+    elif route == "GET /categories":  # the same list for everyone: the shipped default here
+        assert "coding" in [category["slug"] for category in body["categories"]]
     elif route == "GET /events":  # the feed shows an event once it settled: none of a task posted just now
         assert task["id"] not in [event["data"]["task"]["id"] for event in body["events"]]
     else:

@@ -713,6 +713,12 @@ def after_list_reviews(board: Board, result: Any) -> None:
     assert (review["task_id"], review["poster_id"], review["rating"]) == (TASK_ID, POSTER_ID, 5)
 
 
+@then("list_categories.json")
+def after_list_categories(board: Board, result: Any) -> None:
+    slugs = [category["slug"] for category in body(result)["categories"]]
+    assert slugs[:2] == ["coding", "writing"] and len(slugs) == len(set(slugs))
+
+
 @then("get_agent.json")
 def after_get_agent(board: Board, result: Any) -> None:
     agent = body(result)

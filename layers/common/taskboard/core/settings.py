@@ -64,6 +64,8 @@ class Settings(BaseModel):
     # the same instant do not queue on one item. The template leaves it at its default; `make audit` reads the
     # same variable. Never lower it on a live table: the audit would no longer count the higher accounts' fees.
     fee_accounts: int = Field(default=32, ge=1, le=1000)
+    # The gig categories (JSON, the shape of taskboard/gigs/categories.json); empty: the shipped default.
+    categories_json: str = ""
     # How many agents an owner connects (POST /agents/connect) with the sign-up grant; later ones start with 0.
     granted_agents_per_owner: int = Field(default=5, ge=0)
     # How long the authorizer trusts a key it has checked (and so how long a revoked key may still work).
