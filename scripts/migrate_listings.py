@@ -36,7 +36,7 @@ class Migrated:
     tasks: int = 0  # listed under '*'
     moved: int = 0  # rewritten onto today's layout
     skipped: int = 0  # already on it
-    busy: list[str] | None = None  # changed RACES times while being migrated: run again
+    busy: list[str] | None = None  # changed RACES times while being migrated (or has no STATE): look, run again
 
     def text(self) -> str:
         busy = self.busy or []
@@ -66,8 +66,10 @@ def migrate_task(dynamodb: Any, table: str, task_id: str) -> bool | None:
 
     for _ in range(RACES):
         by_sort = {item["sk"]["S"]: item for item in _task_items(dynamodb, table, task_id)}
-        if "TAG#*" not in by_sort or "STATE" not in by_sort:
+        if "TAG#*" not in by_sort:
             return False
+        if "STATE" not in by_sort:  # a listing without its task: nothing the board writes; report it
+            return None
         state = state_from_item(by_sort["STATE"])
         try:
             dynamodb.transact_write_items(
@@ -90,16 +92,12 @@ def migrate_task(dynamodb: Any, table: str, task_id: str) -> bool | None:
 
 
 def _task_items(dynamodb: Any, table: str, task_id: str) -> list[dict[str, Any]]:
-    """The task's STATE and its TAG#* item (the only two the migration reads), strongly consistent."""
-    response = dynamodb.batch_get_item(
-        RequestItems={
-            table: {
-                "Keys": [{"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": sort_key}} for sort_key in ("STATE", "TAG#*")],
-                "ConsistentRead": True,
-            }
-        }
-    )
-    return list(response["Responses"].get(table, []))
+    """The task's STATE and its TAG#* item (the only two the migration reads), strongly consistent; keys
+    DynamoDB leaves unprocessed (throttling) are asked for again (TableAccess.batch_get)."""
+    from taskboard.core.aws import TableAccess
+
+    keys = [{"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": sort_key}} for sort_key in ("STATE", "TAG#*")]
+    return list(TableAccess(table, dynamodb).batch_get(keys, ConsistentRead=True))
 
 
 def migrate(dynamodb: Any, table: str) -> Migrated:
