@@ -613,7 +613,13 @@ def _forget_finished_threads() -> None:
 
 
 def _resume(worker: Any) -> None:
-    """The rest of moto's ExecutionWorker._execution_logic, from where a parked execution left off."""
+    """The rest of moto's ExecutionWorker._execution_logic, from where a parked execution left off. An execution
+    stopped between leaving the queue and this thread starting (a stack stopping its timers) is over already:
+    moto ended it ABORTED, and there is nothing left to run."""
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+    if isinstance(worker.env.program_state(), ProgramStopped):
+        return
     program = worker._get_evaluation_entrypoint()
     program.eval(worker.env)
     worker._execution_communication.terminated()
