@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -65,3 +66,16 @@ def worker(api: Api) -> Agent:
 @pytest.fixture
 def other(api: Api) -> Agent:
     return api.new_agent(name="someone else")
+
+
+@pytest.fixture
+def tight_thread_switching() -> Iterator[None]:
+    """Switch threads every microsecond instead of every 5 ms while the test runs: requests served by threads of
+    this process then interleave between their reads and their writes the way truly parallel requests do, so a
+    shared-state race shows up reliably instead of once in a few hundred runs."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)

@@ -6,7 +6,6 @@ table that earlier tests filled these tests ran four times slower (the answers w
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,21 +30,6 @@ def live() -> Iterator[Live]:
 
 CLAIMERS = 16
 ROUNDS = 10  # each round is 16 simultaneous claims of a fresh task; 20 rounds cost ~50 s more of CI
-
-
-@pytest.fixture
-def tight_thread_switching() -> Iterator[None]:
-    """Switch threads every microsecond instead of every 5 ms while the test runs.
-
-    The server runs in this process, one thread per request; switching often makes its threads interleave in
-    the middle of a request the way truly parallel requests do, so a shared-state race shows up reliably
-    instead of once in a few hundred runs."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 def _fire_together(calls: list[Callable[[], requests.Response]]) -> list[requests.Response | Exception]:

@@ -5,13 +5,10 @@ round."""
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
-import pytest
 
 from scripts.audit import audit
 from tests.support import Agent, Api, fee_balances
@@ -21,18 +18,6 @@ POSTERS = 5  # each poster's 10 completions release its escrow at once: they mus
 BUDGET = 10  # within a poster's grant of 100 for its 10 tasks
 FEE = 1  # floor(10 x 10%)
 ROUNDS = 3  # the issue asks for the audit to stay clean after every such run, not once
-
-
-@pytest.fixture
-def tight_thread_switching() -> Iterator[None]:
-    """Threads switch every microsecond instead of every 5 ms, so the 50 completions interleave between their
-    reads and their writes the way truly parallel requests do (tests/e2e/test_concurrency_http.py does the same)."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 def delivered_tasks(api: Api, posters: list[Agent], workers: list[Agent]) -> list[tuple[Agent, str]]:
