@@ -94,6 +94,47 @@ class NotQualified(Forbidden):
     code = "not_qualified"
 
 
+# ---- gigs and orders ----
+
+
+class GigNotFound(BoardError):
+    status, code = 404, "gig_not_found"
+
+
+class OrderNotFound(BoardError):
+    status, code = 404, "order_not_found"
+
+
+class NotTheSeller(Forbidden):
+    code = "not_the_seller"
+
+
+class NotTheBuyer(Forbidden):
+    code = "not_the_buyer"
+
+
+class NotAParty(Forbidden):
+    code = "not_a_party"
+
+
+class OperatorsOnly(Forbidden):
+    code = "operators_only"
+
+
+class OwnGig(Forbidden):
+    code = "own_gig"
+
+
+class GigNotOrderable(Conflict):
+    """The gig is paused or archived (or changed its price since it was read)."""
+
+    code = "gig_not_orderable"
+
+
+class RevisionsExhausted(Conflict):
+    code = "revisions_exhausted"
+
+
 # ---- accounts and keys ----
 
 

@@ -15,5 +15,15 @@ EventType = Literal[
     "task.failed",
     "task.cancelled",
     "task.reviewed",
+    "order.created",
+    "order.started",
+    "order.declined",
+    "order.delivered",
+    "order.revision_requested",
+    "order.completed",
+    "order.cancelled",
+    "order.disputed",
+    "order.resolved",
+    "order.reviewed",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Every item key of the main table, built in one place (the layout is drawn in each store's docstring).
 
   pk ACCOUNT#<id>   sk ACCOUNT | CAP#... | KEY#... | LEDGER#... | REVIEW#... | WEBHOOK#...   an account's partition
-  pk TASK#<id>      sk STATE | BODY | RESULT | REVIEW | EVENT#... | LISTING#...            a task's partition
+  pk TASK#<id>      sk STATE | BODY | RESULT | REVIEW | EVENT#... | LISTING#...            a task's (or an order's)
+  pk GIG#<id>       sk GIG | BODY                                                        a gig's partition
 
 A key is a DynamoDB key map ({"pk": {"S": ...}, "sk": {"S": ...}}); `*_pk` are the partition strings and
 `*_id_of` read an id back out of one."""
@@ -14,6 +15,7 @@ Key = dict[str, dict[str, Any]]
 
 ACCOUNT_PREFIX = "ACCOUNT#"
 TASK_PREFIX = "TASK#"
+GIG_PREFIX = "GIG#"
 ACCOUNT_SORT = "ACCOUNT"
 LEDGER_PREFIX = "LEDGER#"
 
@@ -69,3 +71,12 @@ def api_key(digest: str) -> Key:
 def registration_token(digest: str) -> Key:
     """A registration token by its SHA-256: REGTOKEN#<digest> / REGTOKEN."""
     return {"pk": {"S": f"REGTOKEN#{digest}"}, "sk": {"S": "REGTOKEN"}}
+
+
+def gig_pk(gig_id: str) -> str:
+    return f"{GIG_PREFIX}{gig_id}"
+
+
+def in_gig(gig_id: str, sort: str) -> Key:
+    """An item in a gig's partition: GIG (its terms, status and counters) or BODY (its long texts and schemas)."""
+    return {"pk": {"S": gig_pk(gig_id)}, "sk": {"S": sort}}

@@ -44,3 +44,13 @@ MIN_COMPLETED_MAX = 1_000_000
 JSON_DEPTH_MAX = 20  # levels of arrays and objects in a request body; the body's own object is the first
 JSON_FIELD_DEPTH_MAX = JSON_DEPTH_MAX - 1  # input, output_schema, result, metadata: what fits inside a body
 JSON_INT_DIGITS_MAX = 20  # an integer of more digits is refused (a float must be finite: 1e400 is refused)
+# Gigs and orders
+GIG_INCLUDES_MAX = 20
+GIG_INCLUDE_MAX_LEN = 200
+REQUIREMENTS_MAX = 5_000
+DELIVERY_DAYS = (1, 365)
+REVISIONS_INCLUDED = (0, 20)
+AUTO_APPROVE_SECONDS = (30, 2_592_000)
+AUTO_APPROVE_DEFAULT_SECONDS = 72 * 3_600
+MESSAGE_MAX = 10_000
+ATTACHMENTS_MAX = 10

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # The event that ends a claim -> the counter it adds to, for the agent that held the claim.
 OUTCOMES = {
     "task.completed": "completed",
+    "order.completed": "completed",  # an order approved by its buyer or by its timer: one reputation for both
     "task.rejected": "failed",
     "task.expired": "expired",
     "task.released": "released",

@@ -24,9 +24,13 @@ def movements(before: TaskState | None, after: TaskState, fee_percent: int) -> l
     if before.status is after.status:
         return []
     if after.status is Status.COMPLETED and after.claimed_by:
-        fee = fee_of(budget, fee_percent)
-        paid = [Movement(after.poster_id, "payout", 0, -budget), Movement(after.claimed_by, "payout", budget - fee)]
-        return paid + ([Movement(PLATFORM, "fee", fee)] if fee else [])
+        # all of the escrow, or for an order whose dispute was split, what the buyer did not get back
+        refunded = min(max(after.refunded, 0), budget)
+        pay = budget - refunded
+        fee = fee_of(pay, fee_percent)
+        back = [Movement(after.poster_id, "refund", +refunded, -refunded)] if refunded else []
+        paid = [Movement(after.poster_id, "payout", 0, -pay), Movement(after.claimed_by, "payout", pay - fee)]
+        return back + paid + ([Movement(PLATFORM, "fee", fee)] if fee else [])
     if after.status in (Status.CANCELLED, Status.FAILED):
         return [Movement(after.poster_id, "refund", +budget, -budget)]
     return []

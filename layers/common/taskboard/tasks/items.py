@@ -23,6 +23,14 @@ FEED_INDEXES = {"EventsByPoster": "feed_poster", "EventsByWorker": "feed_worker"
 _FEED_READS_PER_INDEX = 5
 EVENT_RETENTION_DAYS = 30
 _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
+# An order's own fields (lifecycle.TaskState): stored only when set, so a task's STATE item carries none of them.
+_ORDER_FIELDS = frozenset(list(_STATE_FIELDS)[list(_STATE_FIELDS).index("kind") :])
+ORDER_KIND = "order"
+# An order's listings, in the task listing indexes under partitions no tag can name (a tag is lower case):
+# its buyer's orders (ByTag), its seller's (ByStatus), and the disputes waiting for the operator (Available).
+BUYER_PREFIX = "BUYER#"
+SELLER_PREFIX = "SELLER#"
+DISPUTES = "DISPUTES"
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class Delivery:
     delivered_by: str
     result: Any = None
     result_url: str | None = None
+    message: str | None = None  # an order's delivery message
+    attachments: tuple[str, ...] = ()  # an order's delivery: URLs of its files
 
 
 @dataclass(frozen=True)
@@ -97,16 +107,36 @@ def task_id_of(sort_key: str) -> str:
 def state_item(state: TaskState) -> dict[str, Any]:
     """The task's STATE item, with the keys of the Deadlines index while it waits for a deadline (a claim's
     expiry, a delivery's auto-complete: taskboard.tasks.timers), so the index holds only live deadlines."""
-    values: dict[str, Any] = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values: dict[str, Any] = {
+        name: getattr(state, name) for name in _STATE_FIELDS if name not in _ORDER_FIELDS or getattr(state, name)
+    }
     values["status"] = str(state.status)
     timer = timer_of(state)
     if timer is not None:
         values |= timer.index_keys()
-    # The '*' listing (every task, whatever its tags) is the STATE item itself: its keys in the listing indexes,
-    # whose projected attributes (poster_id, budget, past_workers, ...) are STATE's own. One item fewer in
-    # every transaction that moves a task between indexes.
-    values |= _listing_keys(state, ALL_TAG)
+    if state.kind == ORDER_KIND:
+        values |= order_listing_keys(state)
+    else:
+        # The '*' listing (every task, whatever its tags) is the STATE item itself: its keys in the listing
+        # indexes, whose projected attributes (poster_id, budget, past_workers, ...) are STATE's own. One item
+        # fewer in every transaction that moves a task between indexes.
+        values |= _listing_keys(state, ALL_TAG)
     return {**keys.in_task(state.id, "STATE"), **codec.item(**values)}
+
+
+def order_listing_keys(state: TaskState) -> dict[str, Any]:
+    """An order's keys in the listing indexes: under its buyer (ByTag) and its seller (ByStatus), newest last,
+    and while disputed under DISPUTES (Available), oldest dispute first. An order is never in a task listing."""
+    created = f"{state.created_at}#{state.id}"
+    values: dict[str, Any] = {
+        "all_pk": BUYER_PREFIX + state.poster_id,
+        "all_sk": created,
+        "status_pk": SELLER_PREFIX + (state.claimed_by or ""),
+        "status_sk": created,
+    }
+    if state.status is Status.DISPUTED:
+        values |= {"avail_pk": DISPUTES, "avail_sk": f"{state.disputed_at}#{state.id}"}
+    return values
 
 
 def state_from_item(item: dict[str, Any]) -> TaskState:
@@ -143,6 +173,8 @@ def _delivery_item(task_id: str, delivery: Delivery) -> dict[str, Any]:
             delivered_by=delivery.delivered_by,
             result=json.dumps(delivery.result),
             result_url=delivery.result_url,
+            message=delivery.message,
+            attachments=list(delivery.attachments) or None,
         ),
     }
 
@@ -153,6 +185,8 @@ def _delivery_from_item(item: dict[str, Any]) -> Delivery:
         delivered_by=item["delivered_by"]["S"],
         result=json.loads(item["result"]["S"]),
         result_url=item.get("result_url", {}).get("S"),
+        message=item.get("message", {}).get("S"),
+        attachments=tuple(codec.plain(item["attachments"])) if "attachments" in item else (),
     )
 
 

@@ -37,6 +37,10 @@ class Status(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # an order's own (taskboard.tasks.orders): placed and waiting for its seller, being worked on, and disputed
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    DISPUTED = "disputed"
 
 
 FINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
@@ -82,6 +86,26 @@ class TaskState:
     updated_at: str = ""
     version: int = 1
     event_seq: int = 0  # the sequence number of the task's latest domain event
+    # An order (kind "order": work ordered from a gig, assigned to its seller from the start; its rules are
+    # taskboard.tasks.orders). A task leaves these at their defaults, and its STATE item does not store them.
+    kind: str | None = None
+    gig_id: str | None = None
+    delivery_days: int = 0
+    deliver_by: str | None = None  # past it, an undelivered order may be cancelled by its buyer, refunded
+    revisions_included: int = 0
+    revisions_used: int = 0
+    revision_feedback: str | None = None
+    started_at: str | None = None
+    end_reason: str | None = None  # why the seller declined, or the buyer cancelled
+    disputed_at: str | None = None
+    disputed_by: str | None = None
+    dispute_reason: str | None = None
+    dispute_from: str | None = None  # the status the order was disputed in
+    resolution: str | None = None  # the operator's: refund, pay or split
+    refunded: int = 0  # of the escrow, credits a resolution returned to the buyer (the rest paid the seller)
+    resolution_note: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
 
     def claim_lapsed(self, now: datetime) -> bool:
         return self.status is Status.CLAIMED and self.expires_at is not None and from_iso(self.expires_at) <= now
@@ -340,7 +364,7 @@ def events_between(
         if current.status is Status.FAILED:
             events.append(DomainEvent("task.failed", "max_attempts"))
     if (current.status, after.status) == (Status.DELIVERED, Status.COMPLETED):
-        events.append(DomainEvent("task.completed", cause or "poster"))
+        events.append(DomainEvent("task.completed", cause or "poster"))  # an order's: order.completed
     else:
         events.extend(_CHANGES.get((current.status, after.status), ()))
     return events

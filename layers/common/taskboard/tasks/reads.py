@@ -195,6 +195,15 @@ class TaskReads:
         return stored
 
     def _load(self, task_id: str) -> StoredTask:
+        """The task, or TaskNotFound: an order (kind "order") is not a task to the task endpoints (its own are
+        under /orders: taskboard.gigs.orderbook.OrderBook)."""
+        stored = self._load_any(task_id)
+        if stored.state.kind is not None:
+            raise TaskNotFound(f"No task with id {task_id!r}.")
+        return stored
+
+    def _load_any(self, task_id: str) -> StoredTask:
+        """A task or an order (what a timer fires on), or TaskNotFound."""
         stored = self.tasks.load(task_id) if is_task_id(task_id) else None
         if stored is None:
             raise TaskNotFound(f"No task with id {task_id!r}.")
@@ -247,7 +256,7 @@ class TaskReads:
             budget=state.budget,
             min_rating=state.min_rating,
             min_completed=state.min_completed,
-            status=state.status.value,
+            status=state.status.value,  # type: ignore[arg-type]  # never an order's (pending, ...): _load
             attempts=state.attempts,
             claimed_by=state.claimed_by,
             agent_id=state.agent_id,

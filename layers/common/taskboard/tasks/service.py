@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,6 @@ from taskboard.core import tolerant
 from taskboard.core.clock import Clock, to_iso, utc_now
 from taskboard.core.errors import (
     AlreadyReviewed,
-    BoardError,
     Conflict,
     InvalidRequest,
     NotQualified,
@@ -46,33 +45,19 @@ from taskboard.tasks.models import (
     NextTaskResponse,
     Task,
 )
-from taskboard.tasks.reads import BODIES, POSTING_TERMS, TaskReads, review_view
+from taskboard.tasks.reads import review_view
 from taskboard.tasks.store import TaskRepository
 from taskboard.tasks.timers import TimerKind
+from taskboard.tasks.writes import MAX_RACES, Decision, TaskWrites
 
 if TYPE_CHECKING:
     from taskboard.webhooks.service import Webhooks
 
-# A transition re-reads and re-decides when another request changed the task (or an account it pays) in
-# between; past this many lost races in a row the caller gets 409 and may retry. The money path has no one hot
-# item (taskboard.money.purse): 50 paid completions in one instant lost at most 2 races each in every run
-# measured (tests/integration/test_hot_accounts.py), so the retries go again at once, with no backoff.
-_MAX_RACES = 5
 # claim_next tries this many candidates before it reports nothing found for this round.
 _CLAIM_TRIES = 5
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What a transition writes: the new state, and a delivery to store or the current one to discard."""
-
-    after: TaskState
-    delivery: Delivery | None = None
-    drop_delivery: bool = False
-    cause: str | None = None  # who completed a delivery: "poster" (default) or "auto"
-
-
-class TaskBoard(TaskReads):
+class TaskBoard(TaskWrites):
     """The task board's changes (post, claim, heartbeat, release, deliver, complete, reject, cancel, review, timers),
     each one read-decide-write: the pure rules decide, one transaction writes."""
 
@@ -142,7 +127,7 @@ class TaskBoard(TaskReads):
             body=body,
             items=tuple(also),
         )
-        for _ in range(_MAX_RACES):  # a budget is escrowed on the balance it was read at; a race reads again
+        for _ in range(MAX_RACES):  # a budget is escrowed on the balance it was read at; a race reads again
             try:
                 self._commit(change, now)
                 break
@@ -261,7 +246,7 @@ class TaskBoard(TaskReads):
         the task's version: a retried or raced review is written once."""
         if self.purse is None:
             raise InvalidRequest("Reviews are not available on this board.")
-        for _ in range(_MAX_RACES):  # lost a race (another review, or a tip's balance moved): read again
+        for _ in range(MAX_RACES):  # lost a race (another review, or a tip's balance moved): read again
             stored, now = self._load(task_id), self.clock()
             state = stored.state
             lifecycle.check_poster(state, caller)
@@ -289,7 +274,7 @@ class TaskBoard(TaskReads):
                 after,
                 tuple(events),
                 contributions.of_review(caller, worker, request.rating, request.tip, self._fee_percent),
-                items=tuple(review_puts(self.tasks.table, task_id, review)),
+                items=(*review_puts(self.tasks.table, task_id, review), *self._review_items(state, request.rating)),
             )
             try:
                 self._commit(change, now)
@@ -297,6 +282,10 @@ class TaskBoard(TaskReads):
                 continue
             return Reviewed(review=shown, worker=Reputation(**self.records(worker).shown()))
         raise Conflict("This task is changing too fast; try again.")
+
+    def _review_items(self, state: TaskState, rating: int) -> tuple[dict[str, Any], ...]:
+        """Other items a review of `state` updates in its transaction (an order's: its gig's rating)."""
+        return ()
 
     # ---- timers --------------------------------------------------------------------------------------------
 
@@ -311,100 +300,9 @@ class TaskBoard(TaskReads):
 
         try:
             # a conflict means the worker or the poster acted in the same instant: re-read, perhaps nothing to do
-            changed = self._apply(task_id, decide, Conflict("The task kept changing while its timer fired."))
+            changed = self._apply(
+                task_id, decide, Conflict("The task kept changing while its timer fired."), self._load_any
+            )
         except TaskNotFound:
             return "noop"
         return str(changed[0].state.status) if changed else "noop"
-
-    # ---- mechanics -----------------------------------------------------------------------------------------
-
-    def _record(
-        self,
-        before: TaskState | None,
-        after: TaskState,
-        now: datetime,
-        cause: str | None = None,
-        found: Sequence[lifecycle.DomainEvent] | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> tuple[TaskState, list[dict[str, Any]]]:
-        """The change's domain events (`found`, or those its status change implies) as Standard Webhooks
-        envelopes, numbered on from the task's last one, each with `data` added; and `after` carrying the new last
-        number. The events are written in the change's own transaction."""
-        if found is None:
-            found = lifecycle.events_between(before, after, now, cause)
-        first = (before.event_seq if before else 0) + 1
-        after = replace(after, event_seq=first + len(found) - 1)
-        view = self._view(StoredTask(after, TaskBody()), None, now)
-        summary = view.model_dump(mode="json", exclude=BODIES | {"review"}, exclude_none=True)
-        later = {name: value for name, value in summary.items() if name not in POSTING_TERMS}
-        envelopes = [
-            {
-                "id": f"evt_{uuid.uuid4().hex}",
-                "type": event.type,
-                "timestamp": to_iso(now),
-                "data": {
-                    "task": summary if event.type == "task.created" else later,
-                    "sequence": first + offset,
-                    "cause": event.cause,
-                    **(data or {}),
-                },
-            }
-            for offset, event in enumerate(found)
-        ]
-        return after, envelopes
-
-    def _transition(
-        self, task_id: str, caller: str, decide: Callable[[TaskState, datetime], TaskState], drop: bool = False
-    ) -> Task:
-        """A transition that is one pure lifecycle rule (`drop`: it discards the current delivery)."""
-        changed = self._apply(
-            task_id,
-            lambda stored, now: Decision(decide(self._readable(stored, caller, now).state, now), drop_delivery=drop),
-            Conflict("The task is changing too fast; try again."),
-        )
-        assert changed is not None
-        return self._view(changed[0], caller, changed[1])
-
-    def _apply(
-        self, task_id: str, decide: Callable[[StoredTask, datetime], Decision | None], conflict: BoardError
-    ) -> tuple[StoredTask, datetime] | None:
-        """Read the task, decide (a pure rule; None: nothing to do), write the decision with its events only if
-        nobody changed the task meanwhile, else read and decide again. Raises TaskNotFound, whatever `decide`
-        raises, and `conflict` after _MAX_RACES lost races in a row."""
-        for _ in range(_MAX_RACES):
-            stored, now = self._load(task_id), self.clock()
-            decision = decide(stored, now)
-            if decision is None:
-                return None
-            after, events = self._record(stored.state, decision.after, now, decision.cause)
-            types = [event["type"] for event in events]
-            change = Change(
-                stored.state,
-                after,
-                tuple(events),
-                contributions.of_change(stored.state, after, types, self._fee_percent),
-                delivery=decision.delivery,
-                drop_delivery=decision.drop_delivery and stored.delivery is not None,
-            )
-            try:
-                self._commit(change, now)
-            except WriteConflict:
-                continue
-            delivery = decision.delivery or (None if decision.drop_delivery else stored.delivery)
-            return StoredTask(after, stored.body, delivery), now
-        raise conflict
-
-    @property
-    def _fee_percent(self) -> int:
-        return self.purse.fee_percent if self.purse is not None else 0
-
-    def _commit(self, change: Change, now: datetime) -> None:
-        """The one writer of a task's changes: the task's items (TaskRepository.actions) and what the change
-        contributes (Purse.actions: one update per account with its balance conditions, the ledger entries
-        numbered on each account's count and dated `now`) in one transaction. Raises WriteConflict when another
-        change came first."""
-        actions = self.tasks.actions(change)
-        if self.purse is not None:
-            moved = change.contribution
-            actions += self.purse.actions(change.after.id, moved.moves, to_iso(now), moved.counts)
-        self.tasks.write(actions)

@@ -58,7 +58,8 @@ class Message:
     @property
     def lane(self) -> tuple[str, str]:
         """Messages of one lane (a subscription and a task) are sent one after the other, in `order`."""
-        task = (self.event.get("data") or {}).get("task") or {}
+        data = self.event.get("data") or {}
+        task = data.get("task") or data.get("order") or {}
         return self.route.webhook_id, str(task.get("id") or self.event["id"])
 
     @property

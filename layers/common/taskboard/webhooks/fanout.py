@@ -27,7 +27,7 @@ class Fanout:
         """The messages for one event item (its stream NewImage)."""
         event = json.loads(image["envelope"]["S"])
         event_type = event["type"]
-        task = event["data"]["task"]
+        task = event["data"].get("task") or {}  # an order's event carries its order instead: no callback, no tags
         routes: dict[Route, None] = {}
         # the accounts the event concerns (an item written before 2026-12 names them poster_id / worker_id)
         poster = image.get("feed_poster", image.get("poster_id", {})).get("S")
