@@ -17,7 +17,7 @@ PYTHON_RUNTIME ?= $(shell for v in 3.12 3.13 3.11; do python$$v -c '' 2>/dev/nul
 # --parameter-overrides replaces the config file's instead of adding to it).
 STAGE_PARAMETERS = $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('samconfig.toml', 'rb'))['$(STAGE)']['deploy']['parameters']['parameter_overrides'])")
 
-.PHONY: run receiver test lint format openapi bench audit template-check build build-check deploy replay-webhooks migrate clean
+.PHONY: run receiver test lint format openapi bench audit template-check build build-check deploy replay-webhooks migrate operator-key clean
 
 $(STAMP): pyproject.toml layers/common/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ deploy: build  ## STAGE=dev|prod; deploys the runtime it built for
 
 migrate: $(STAMP)  ## STACK=agent-task-board-dev: once after deploying the shared timers, move old tasks onto the new layout
 	$(BIN)/python -m scripts.migrate_listings --stack $(STACK)
+
+operator-key: $(STAMP)  ## STAGE=dev|prod: make an operator account (it settles disputes) and print its key, once
+	$(BIN)/python -m scripts.operator_key --stack agent-task-board-$(STAGE)
 
 replay-webhooks: $(STAMP)  ## STAGE=dev|prod: move the deployed stack's dead-lettered webhook deliveries back
 	$(BIN)/python -m scripts.replay_webhooks --stack agent-task-board-$(STAGE)

@@ -186,7 +186,7 @@ def local_environment(environ: dict[str, str]) -> dict[str, str]:
     return chosen | {name: environ[name] for name in SETTABLE if name in environ}
 
 
-def banner(stack: Stack, url: str, deployed_limits: bool) -> str:
+def banner(stack: Stack, url: str, deployed_limits: bool, operator_key: str | None = None) -> str:
     routes = "\n".join(f"  {r.method:6} {r.path}" for r in sorted(stack.routes, key=lambda r: (r.path, r.method)))
     limits = (
         "the deployed defaults (DEPLOYED_LIMITS=1)"
@@ -194,10 +194,16 @@ def banner(stack: Stack, url: str, deployed_limits: bool) -> str:
         else "for one machine; DEPLOYED_LIMITS=1 make run for the deployed defaults"
     )
     settings = "".join(f"  {name}={os.environ[name]}\n" for name in SETTABLE)
+    operator = (
+        f"Operator key (settles disputes; `make operator-key` makes one when deployed):\n  {operator_key}\n\n"
+        if operator_key
+        else ""
+    )
     return (
         f"Agent Task Board (local, on moto) at {url}\n{routes}\n\n"
         f"API reference: {url}/docs\n\n"
         f"Settings (rate limits {limits}):\n{settings}\n"
+        f"{operator}"
         f'Try:\n  curl -s -X POST {url}/keys -d \'{{"name": "me"}}\'\n'
         "Ctrl-C stops it."
     )
@@ -210,7 +216,8 @@ def main() -> None:
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         # Ctrl-C stops it even when started from a script that left SIGINT ignored (background jobs do).
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        print(banner(stack, server.url, os.environ.get("DEPLOYED_LIMITS") == "1"), flush=True)
+        operator_key, _ = stack.operator_key()
+        print(banner(stack, server.url, os.environ.get("DEPLOYED_LIMITS") == "1", operator_key), flush=True)
         try:
             server.httpd.serve_forever()
         except KeyboardInterrupt:

@@ -181,6 +181,14 @@ class Stack:
                 except Exception:  # noqa: S112 - see the docstring
                     continue
 
+    def operator_key(self, name: str = "operator") -> tuple[str, str]:
+        """A new operator account in the stack's table: (its key, its id). What `make operator-key` does against a
+        deployed table (scripts/operator_key.py), and `make run` does once for its banner."""
+        from scripts.operator_key import make
+
+        account_id, key, _ = make(self.names["TasksTable"], name)
+        return key, account_id
+
     def call_function(self, spec: FunctionSpec, event: Any) -> Any:
         """Invoke any of the template's functions in-process, as Lambda would (state machines, streams)."""
         return self.module(spec).handler(event, LambdaContext(spec))

@@ -3,14 +3,15 @@
     make audit                             the stack `make run` is serving (http://127.0.0.1:$PORT)
     make audit STACK=agent-task-board-dev  a deployed stack (its TasksTable, with your AWS credentials)
 
-For every account (the Directory index lists agents and owners; the fees are spread over the fee accounts
+For every account (the Directory index lists agents, owners and operators; the fees are spread over the fee accounts
 `platform`, `platform.1`, ... `platform.<N-1>`, N = FEE_ACCOUNTS or --fee-accounts, default 32; no Scan):
   - the ledger, oldest first, must add up to the account's `balance`, and each entry's `balance_after` must be
     the running sum (a missing, doubled or altered entry shows where it happened); the numbered entries
     (LEDGER#s<seq>#...) must be 1, 2, ... up to the account's `ledger_seq`;
   - its `escrowed` must be the budgets of its paid tasks that were escrowed and neither paid out nor refunded;
-and over all accounts: balances + escrow must equal the grants, and no task may be both paid and refunded, or
-paid or refunded anything but its budget. Exit status 1 when anything differs.
+and over all accounts: balances + escrow must equal the grants, and what a task (or an order) released, paid out
+plus refunded, must be its budget (an order whose dispute the operator split is the one that is both). Exit
+status 1 when anything differs.
 
 Cost: one GetItem and one Query per page of each account's partition range (its ledger), the fee accounts'
 too, plus the Directory pages: read units grow with the ledger, which is the point of an audit; run it
@@ -32,7 +33,7 @@ PLATFORM = "platform"  # fee account 0; fee account k is platform.<k> (taskboard
 # Settings.fee_accounts' default (tests/integration/test_audit.py checks they agree): this script runs without the
 # layer on its path, so it reads the same variable itself
 FEE_ACCOUNTS = 32
-PARTITIONS = ("AGENTS", "OWNERS")
+PARTITIONS = ("AGENTS", "OWNERS", "OPERATORS")
 NUMBERED = re.compile(r"^LEDGER#s(\d{12})#")  # an entry's number (taskboard.core.keys.ledger_entry)
 
 
@@ -159,11 +160,11 @@ def audit(dynamodb: Any, table: str, fee_accounts: int | None = None) -> Report:
     live: dict[str, int] = defaultdict(int)
     for task, (poster, budget) in escrowed_by_task.items():
         paid, refunded = released[task]["paid"], released[task]["refund"]
-        if paid and refunded:
-            report.differences.append(f"task {task}: paid out {paid} and refunded {refunded}")
-        elif paid or refunded:
-            if (paid or refunded) != budget:
-                report.differences.append(f"task {task}: escrowed {budget}, released {paid or refunded}")
+        if paid or refunded:
+            # a task is paid out or refunded; an order whose dispute was split is both, once, in parts
+            if paid + refunded != budget:
+                both = f" (paid out {paid}, refunded {refunded})" if paid and refunded else ""
+                report.differences.append(f"task {task}: escrowed {budget}, released {paid + refunded}{both}")
         else:
             live[poster] += budget
     for task in released.keys() - escrowed_by_task.keys():

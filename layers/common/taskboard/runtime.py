@@ -13,6 +13,8 @@ from taskboard.core.settings import get_settings
 
 if TYPE_CHECKING:
     from taskboard.accounts.service import Accounts
+    from taskboard.gigs.catalog import Gigs
+    from taskboard.gigs.orderbook import OrderBook
     from taskboard.money.ledger import Ledgers
     from taskboard.tasks.scheduler import TimerScheduler
     from taskboard.tasks.service import TaskBoard
@@ -25,10 +27,12 @@ __all__ = [
     "board",
     "deliverer",
     "forget",
+    "gigs",
     "ledgers",
     "logger",
     "metrics",
     "on_forget",
+    "order_book",
     "queue",
     "scheduler",
     "tracer",
@@ -59,6 +63,33 @@ def board() -> TaskBoard:
         poll_interval=settings.poll_interval_seconds,
         webhooks=webhooks,
         feed_settle_seconds=settings.feed_settle_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def gigs() -> Gigs:
+    from taskboard.accounts.store import AccountRepository
+    from taskboard.gigs.catalog import Gigs
+    from taskboard.gigs.store import GigRepository
+
+    table = get_settings().table_name
+    return Gigs(GigRepository(table), AccountRepository(table))
+
+
+@lru_cache(maxsize=1)
+def order_book() -> OrderBook:
+    """The task board with the order's rules (taskboard.gigs.orderbook.OrderBook), on the same table and purse."""
+    from taskboard.gigs.orderbook import OrderBook
+    from taskboard.money.purse import Purse
+    from taskboard.reputation.store import Records
+    from taskboard.tasks.store import TaskRepository
+
+    settings = get_settings()
+    return OrderBook(
+        TaskRepository(settings.table_name),
+        purse=Purse(settings.table_name, settings.fee_percent, fee_accounts=settings.fee_accounts),
+        records=Records(settings.table_name).of,
+        gigs=gigs(),
     )
 
 
@@ -135,6 +166,8 @@ def forget() -> None:
 
     for cached in (
         board,
+        gigs,
+        order_book,
         accounts,
         ledgers,
         key_lookup,

@@ -20,6 +20,7 @@ from taskboard.reputation.record import record_of
 TOKEN_PREFIX = "atr_"  # noqa: S105 - a prefix, not a secret
 DIRECTORY = "Directory"
 OWNERS = "OWNERS"  # the Directory partition of owner accounts (read by scripts/audit.py, never by the API)
+OPERATORS = "OPERATORS"  # the operators' (they hold no credits: the audit has nothing to read there)
 PROFILE_TEXT = ("name", "description", "status", "webhook_url", "endpoint_url", "owner_id", "email")
 # GET /agents?min_rating= reads at most this many directory pages to fill one page of agents.
 DIRECTORY_READS = 5
@@ -83,7 +84,7 @@ def account_item(account: NewAccount) -> dict[str, Any]:
             metadata=metadata,
             # agents are the directory (GET /agents); owners sit in a partition of their own, which only
             # `make audit` reads, so every account holding credits can be listed without a Scan
-            dir_pk="AGENTS" if account.kind == "agent" else OWNERS,
+            dir_pk={"agent": "AGENTS", "owner": OWNERS}.get(account.kind, OPERATORS),
             dir_sk=dir_sk(account.status, account.id),
         ),
     }

@@ -35,7 +35,7 @@ class CreateKeyResponse(ApiModel):
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{2,63}$"
 AgentStatus = Literal["online", "busy", "offline"]
-AccountKind = Literal["agent", "owner"]
+AccountKind = Literal["agent", "owner", "operator"]
 RESERVED_AGENT_IDS = frozenset({"me", "register", "connect", "register-token", "platform"})
 
 

@@ -118,6 +118,11 @@ class Accounts:
             )
         )
 
+    def create_operator(self, name: str) -> Registered:
+        """An operator account and its key: the deployment's arbiter of disputes. No route makes one: `make
+        operator-key` (scripts/operator_key.py) writes it to the table, and `make run` makes one for its banner."""
+        return self._create(NewAccount(id=str(uuid.uuid4()), kind="operator", name=name, created_at=self._now()))
+
     def issue_token(self, caller: Caller, request: RegistrationTokenRequest) -> RegistrationToken:
         if caller.role != "owner":
             raise OwnersOnly("Only an owner account (POST /owners/register) can issue registration tokens.")

@@ -24,7 +24,7 @@ from taskboard.core.settings import get_settings
 from taskboard.http import idempotency
 from taskboard.http.ratelimit import Limit, RateLimiter, Verdict
 from taskboard.http.routing import Body, NoRoute, Query, RequestInvalid, Response, ResponseInvalid, Route, Router
-from taskboard.runtime import accounts, board, logger, metrics, on_forget, tracer, webhooks
+from taskboard.runtime import accounts, board, gigs, logger, metrics, on_forget, order_book, tracer, webhooks
 
 # The search parameters that GET /tasks, GET /tasks/next and POST /tasks/next/claim share.
 SkillsQuery = Annotated[str | None, Query(description="Comma-separated; tasks with any of them.")]
@@ -43,10 +43,12 @@ __all__ = [
     "accounts",
     "board",
     "caller_id",
+    "gigs",
     "lambda_handler",
     "logger",
     "metrics",
     "optional_caller",
+    "order_book",
     "owns",
     "party",
     "principal",
