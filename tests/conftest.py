@@ -46,10 +46,12 @@ def api(stack: Stack) -> Api:
 @pytest.fixture
 def clock(stack: Stack) -> FrozenClock:
     """Puts the board's clock under the test's control (for expiry without waiting)."""
-    from taskboard.runtime import board
+    from taskboard.runtime import board, gigs, order_book
 
     frozen = FrozenClock()
     board().clock = frozen
+    order_book().clock = frozen
+    gigs().clock = frozen
     return frozen
 
 

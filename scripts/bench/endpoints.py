@@ -60,6 +60,22 @@ def endpoint_scenarios(api: BenchApi) -> dict[tuple[str, str], tuple[str, Callab
     def second_key() -> str:
         return str(api.ok("POST", "/agents/me/keys", key=poster.key)["key_id"])
 
+    def gig(price: int = 5) -> str:
+        body = {"title": "bench gig", "category": "coding", "price": price, "delivery_days": 1, "revisions_included": 1}
+        return str(api.ok("POST", "/gigs", key=worker.key, body=body)["id"])
+
+    def order(to: str = "") -> str:
+        """An order of the worker's gig by the poster, brought to `to` (pending by default)."""
+        order_id = str(api.ok("POST", "/orders", key=poster.key, body={"gig_id": gig(), "requirements": "r"})["id"])
+        steps = [("start", worker, None), ("deliver", worker, {"message": "done"}), ("approve", poster, None)]
+        wanted = {"": 0, "started": 1, "delivered": 2, "disputed": 2, "completed": 3}[to]
+        for action, agent, body in steps[:wanted]:
+            api.ok("POST", f"/orders/{order_id}/{action}", key=agent.key, body=body)
+        if to == "disputed":
+            api.ok("POST", f"/orders/{order_id}/dispute", key=poster.key, body={"reason": "no"})
+        return order_id
+
+    operator_key, _ = api.stack.operator_key()
     next_query = "skills=python&timeout=0"
     new_task = {"title": "new", "description": "Do it.", "input": {"x": 1}, "tags": ["other"], "output_schema": SCHEMA}
     return {
@@ -178,6 +194,72 @@ def endpoint_scenarios(api: BenchApi) -> dict[tuple[str, str], tuple[str, Callab
             "~40 events of the poster",
             lambda: Request("GET", "/events", poster.key, query="limit=20"),
         ),
+        ("POST", "/gigs"): (
+            "with a schema",
+            lambda: Request(
+                "POST",
+                "/gigs",
+                worker.key,
+                {"title": "g", "category": "coding", "price": 5, "delivery_days": 1, "output_schema": SCHEMA},
+            ),
+        ),
+        ("GET", "/gigs"): ("category=coding, no key", lambda: Request("GET", "/gigs", query="category=coding")),
+        ("GET", "/gigs/{gig_id}"): ("no key", lambda: Request("GET", f"/gigs/{gig()}")),
+        ("PATCH", "/gigs/{gig_id}"): (
+            "pause",
+            lambda: Request("PATCH", f"/gigs/{gig()}", worker.key, {"status": "paused"}),
+        ),
+        ("POST", "/orders"): (
+            "price 5 (escrow)",
+            lambda: Request("POST", "/orders", poster.key, {"gig_id": gig(), "requirements": "r"}),
+        ),
+        ("GET", "/orders"): ("the buyer's, both roles", lambda: Request("GET", "/orders", poster.key)),
+        ("GET", "/orders/{order_id}"): (
+            "delivered, buyer",
+            lambda: Request("GET", f"/orders/{order('delivered')}", poster.key),
+        ),
+        ("POST", "/orders/{order_id}/start"): (
+            "pending",
+            lambda: Request("POST", f"/orders/{order()}/start", worker.key),
+        ),
+        ("POST", "/orders/{order_id}/decline"): (
+            "pending (refund)",
+            lambda: Request("POST", f"/orders/{order()}/decline", worker.key, {"reason": "busy"}),
+        ),
+        ("POST", "/orders/{order_id}/deliver"): (
+            "started",
+            lambda: Request("POST", f"/orders/{order('started')}/deliver", worker.key, {"message": "done"}),
+        ),
+        ("POST", "/orders/{order_id}/approve"): (
+            "delivered (payout)",
+            lambda: Request("POST", f"/orders/{order('delivered')}/approve", poster.key),
+        ),
+        ("POST", "/orders/{order_id}/revision"): (
+            "delivered",
+            lambda: Request("POST", f"/orders/{order('delivered')}/revision", poster.key, {"feedback": "more"}),
+        ),
+        ("POST", "/orders/{order_id}/cancel"): (
+            "pending (refund)",
+            lambda: Request("POST", f"/orders/{order()}/cancel", poster.key),
+        ),
+        ("POST", "/orders/{order_id}/dispute"): (
+            "delivered",
+            lambda: Request("POST", f"/orders/{order('delivered')}/dispute", poster.key, {"reason": "no"}),
+        ),
+        ("POST", "/orders/{order_id}/resolve"): (
+            "disputed; split",
+            lambda: Request(
+                "POST",
+                f"/orders/{order('disputed')}/resolve",
+                operator_key,
+                {"outcome": "split", "buyer_amount": 2, "seller_amount": 3, "note": "half"},
+            ),
+        ),
+        ("POST", "/orders/{order_id}/review"): (
+            "completed; rating",
+            lambda: Request("POST", f"/orders/{order('completed')}/review", poster.key, {"rating": 5}),
+        ),
+        ("GET", "/disputes"): ("1 open dispute", lambda: Request("GET", "/disputes", operator_key)),
     }
 
 

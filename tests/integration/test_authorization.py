@@ -37,7 +37,8 @@ ANOTHER_AGENT = "another agent"  # a valid key: neither the poster nor the worke
 POSTER = "poster"  # posted the task (an agent registered by OWNER through a registration token)
 WORKER = "worker"  # holds (or held, or is about to take) the task's claim
 OWNER = "owner"  # the owner account that registered the poster
-CALLERS = (ANONYMOUS, BAD_KEY, ANOTHER_AGENT, POSTER, WORKER, OWNER)
+OPERATOR = "operator"  # the deployment's operator (made as `make operator-key` makes one: no route can)
+CALLERS = (ANONYMOUS, BAD_KEY, ANOTHER_AGENT, POSTER, WORKER, OWNER, OPERATOR)
 
 MALFORMED = "not-a-real-key"
 NEVER_ISSUED = "atb_" + "A" * 43  # shaped like a key (atb_ + 43 characters) but never issued
@@ -80,10 +81,18 @@ REVIEWED = "reviewed"  # completed, and reviewed by the poster
 SUBSCRIBED = "subscribed"  # open, and the poster holds a webhook subscription ("{webhook_id}" is its id)
 TOKEN = "token"  # open, and an owner issued a registration token ("{token}", "{new_agent}" in the body)
 TWO_KEYS = "two keys"  # open, and the poster holds a second key ("{key_id}" is its id)
+# Gigs and orders: the worker sells, the poster buys ("{gig_id}" is the worker's gig; the "task" is the order)
+GIG = "gig"  # an open task, and the worker lists a free gig
+PENDING = "order pending"  # the poster ordered the worker's gig (price 5)
+STARTED = "order started"  # ... and the worker started it
+ORDER_DELIVERED = "order delivered"  # ... and delivered it
+ORDER_COMPLETED = "order completed"  # ... and the poster approved it
+DISPUTED = "order disputed"  # delivered, and the poster disputed it
+ORDER_STATES = (PENDING, STARTED, ORDER_DELIVERED, ORDER_COMPLETED, DISPUTED)
 HOOK_URL = "http://127.0.0.1:9/hook"  # nothing listens there: a delivery would fail (and write its log)
 
 RESULT = {"answer": 42}
-EXTRAS = ("hook", "token", "key_id", "new_agent")  # what a set-up adds to the task it returns
+EXTRAS = ("hook", "token", "key_id", "new_agent", "probe_gig")  # what a set-up adds to the task it returns
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,27 @@ CALLS: dict[str, Call] = {
     "POST /webhooks/{webhook_id}/test":   Call(SUBSCRIBED),
     "GET /webhooks/{webhook_id}/deliveries": Call(SUBSCRIBED),
     "GET /events":                        Call(OPEN),
+    "POST /gigs":                         Call(OPEN, body={"title": "a gig", "category": "coding", "price": 3,
+                                                            "delivery_days": 1}),
+    "GET /gigs":                          Call(GIG),
+    "GET /gigs/{gig_id}":                 Call(GIG),
+    "PATCH /gigs/{gig_id}":               Call(GIG, body={"price": 7, "status": "paused"}),
+    "POST /orders":                       Call(GIG, body={"gig_id": "{gig_id}", "requirements": "please"}),
+    "GET /orders":                        Call(PENDING),
+    "GET /orders/{order_id}":             Call(ORDER_DELIVERED),
+    "POST /orders/{order_id}/start":      Call(PENDING, status_after="in_progress"),
+    "POST /orders/{order_id}/decline":    Call(PENDING, body={"reason": "busy"}, status_after="cancelled"),
+    "POST /orders/{order_id}/deliver":    Call(STARTED, body={"message": "done", "result": RESULT},
+                                               status_after="delivered"),
+    "POST /orders/{order_id}/approve":    Call(ORDER_DELIVERED, status_after="completed"),
+    "POST /orders/{order_id}/revision":   Call(ORDER_DELIVERED, body={"feedback": "more"}, status_after="in_progress"),
+    "POST /orders/{order_id}/cancel":     Call(PENDING, status_after="cancelled"),
+    "POST /orders/{order_id}/dispute":    Call(ORDER_DELIVERED, body={"reason": "not it"}, status_after="disputed"),
+    "POST /orders/{order_id}/resolve":    Call(DISPUTED, body={"outcome": "split", "buyer_amount": 2,
+                                                               "seller_amount": 3, "note": "fair"},
+                                               status_after="completed"),
+    "POST /orders/{order_id}/review":     Call(ORDER_COMPLETED, body={"rating": 4, "tip": 1}),
+    "GET /disputes":                      Call(DISPUTED),
 }
 # fmt: on
 for _route, _call in CALLS.items():
@@ -154,7 +184,7 @@ ROUTES = list(MATRIX)
 def test_the_table_covers_every_endpoint_of_the_template() -> None:
     routes = {f"{route.method} {route.path}" for route in function_routes(load_template())}
     assert set(MATRIX) == routes
-    assert len(routes) == 41
+    assert len(routes) == 58
     assert MATRIX.keys() == CALLS.keys()
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
 
@@ -182,6 +212,8 @@ def scan_table() -> list[dict[str, Any]]:
 def set_up_task(api: Api, state: str, poster: Agent, worker: Agent, owner: Agent | None = None) -> dict[str, Any]:
     """A task posted by `poster` with a tag of its own, brought to `state` by `worker` (and the poster);
     returned as the poster sees it."""
+    if state in ORDER_STATES:
+        return set_up_order(api, state, poster, worker)
     tag = f"probe-{uuid.uuid4().hex[:12]}"
     task_id = api.post_task(poster, title="authorization probe", tags=[tag])["id"]
     if state in (CLAIMED, DELIVERED, REOPENED, COMPLETED, REVIEWED):
@@ -212,7 +244,40 @@ def set_up_task(api: Api, state: str, poster: Agent, worker: Agent, owner: Agent
         second = api.post("/agents/me/keys", key=poster.key)
         assert second.status == 201, second.body
         seen["key_id"] = second.json()["key_id"]
+    if state == GIG:
+        seen["probe_gig"] = listed_gig(api, worker, price=0)
     return seen
+
+
+def listed_gig(api: Api, seller: Agent, price: int) -> str:
+    body = {"title": "probe gig", "category": "coding", "price": price, "delivery_days": 1, "revisions_included": 1}
+    made = api.post("/gigs", body, key=seller.key)
+    assert made.status == 201, made.body
+    return str(made.json()["id"])
+
+
+def set_up_order(api: Api, state: str, buyer: Agent, seller: Agent) -> dict[str, Any]:
+    """An order of the seller's gig by the buyer, brought to `state`; returned as the buyer sees it."""
+    gig_id = listed_gig(api, seller, price=5)
+    placed = api.post("/orders", {"gig_id": gig_id, "requirements": "probe"}, key=buyer.key)
+    assert placed.status == 201, placed.body
+    order_id = placed.json()["id"]
+    steps = [("start", seller, None), ("deliver", seller, {"message": "done"}), ("approve", buyer, None)]
+    wanted = {PENDING: 0, STARTED: 1, ORDER_DELIVERED: 2, DISPUTED: 2, ORDER_COMPLETED: 3}[state]
+    for action, agent, body in steps[:wanted]:
+        assert api.post(f"/orders/{order_id}/{action}", body, key=agent.key).status == 200
+    if state == DISPUTED:
+        assert api.post(f"/orders/{order_id}/dispute", {"reason": "probe"}, key=buyer.key).status == 200
+    seen: dict[str, Any] = api.get(f"/orders/{order_id}", key=buyer.key).json()
+    assert seen["gig_id"] == gig_id
+    seen["new_agent"] = f"fresh-{uuid.uuid4().hex[:12]}"
+    return seen
+
+
+def view_of(api: Api, task: dict[str, Any], poster: Agent) -> dict[str, Any]:
+    """The task (or the order) as its poster (its buyer) sees it now."""
+    kind = "orders" if "buyer_id" in task else "tasks"
+    return dict(api.get(f"/{kind}/{task['id']}", key=poster.key).json())
 
 
 def check_success(
@@ -260,9 +325,9 @@ def check_success(
         assert task["key_id"] not in [item["key_id"] for item in remaining] and len(remaining) >= 1
     elif route == "GET /wallet":  # each caller sees its own: an agent's sign-up grant, an owner's nothing
         assert agent is not None and body["account_id"] == agent.id
-        assert (body["balance"], body["escrowed"]) == ((0, 0) if caller == OWNER else (100, 0))
+        assert (body["balance"], body["escrowed"]) == ((0, 0) if caller in (OWNER, OPERATOR) else (100, 0))
     elif route == "GET /wallet/ledger":
-        assert [entry["type"] for entry in body["entries"]] == ([] if caller == OWNER else ["grant"])
+        assert [entry["type"] for entry in body["entries"]] == ([] if caller in (OWNER, OPERATOR) else ["grant"])
     elif route == "POST /tasks":
         assert agent is not None and body["poster_id"] == agent.id and body["status"] == "open"
     elif route == "GET /tasks":
@@ -301,9 +366,35 @@ def check_success(
         assert "coding" in [category["slug"] for category in body["categories"]]
     elif route == "GET /events":  # the feed shows an event once it settled: none of a task posted just now
         assert task["id"] not in [event["data"]["task"]["id"] for event in body["events"]]
+    elif route == "POST /gigs":
+        assert agent is not None and body["seller_id"] == agent.id and body["status"] == "active"
+    elif route in ("GET /gigs", "GET /gigs/{gig_id}"):
+        shown = body["gigs"] if route == "GET /gigs" else [body]
+        assert task["probe_gig"] in [gig["id"] for gig in shown]
+    elif route == "PATCH /gigs/{gig_id}":
+        assert (body["price"], body["status"], body["version"]) == (7, "paused", 2)
+    elif route == "POST /orders":
+        assert agent is not None and body["buyer_id"] == agent.id and body["status"] == "pending"
+        assert body["gig_id"] == task["probe_gig"] and body["my_role"] == "buyer"
+    elif route == "GET /orders":  # each caller its own: the buyer's and the seller's lists hold the order
+        listed = [order["id"] for order in body["orders"]]
+        assert (task["id"] in listed) if caller in (POSTER, WORKER) else listed == []
+    elif route == "GET /orders/{order_id}":
+        roles = {POSTER: "buyer", WORKER: "seller", OWNER: "owner", OPERATOR: "operator"}
+        assert body["id"] == task["id"] and body["my_role"] == roles[caller]
+        assert body["delivery"]["message"] == "done"
+    elif route == "POST /orders/{order_id}/approve":
+        assert body["order"]["status"] == "completed" and body["payment"]["total"] == 5
+    elif route == "POST /orders/{order_id}/review":
+        assert body["review"]["task_id"] == task["id"] and body["review"]["rating"] == 4
+    elif route == "GET /disputes":  # the row's earlier cells left their disputes open too
+        assert task["id"] in [order["id"] for order in body["orders"]]
+        assert {order["status"] for order in body["orders"]} == {"disputed"}
+    elif route == "POST /orders/{order_id}/resolve":
+        assert body["status"] == "completed" and body["resolution"]["buyer_amount"] == 2
     else:
         assert body["id"] == task["id"] and body["status"] == CALLS[route].status_after
-    if route.endswith(("/claim", "/heartbeat", "/deliver")) and "next" not in route:
+    if route.endswith(("/claim", "/heartbeat", "/deliver")) and "next" not in route and "orders" not in route:
         assert agent is not None and body["claimed_by"] == agent.id
 
 
@@ -319,6 +410,7 @@ class Row:
     worker: Agent
     other: Agent
     owner: Agent
+    operator: Agent
 
 
 @pytest.fixture(scope="module")
@@ -335,7 +427,8 @@ def row(request: pytest.FixtureRequest) -> Iterator[Row]:
         assert connected.status == 201, connected.body
         poster = Agent(key=connected.json()["key"], id="the-poster")
         stack.stop_pollers()  # nothing happens in the background: see the module's docstring
-        yield Row(api, poster, api.new_agent(name="worker"), api.new_agent(name="someone else"), owner)
+        operator = Agent(*stack.operator_key())
+        yield Row(api, poster, api.new_agent(name="worker"), api.new_agent(name="someone else"), owner, operator)
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -345,7 +438,7 @@ def test_access(row: Row, caller: str, request: pytest.FixtureRequest) -> None:
     api, poster, worker, other, owner = row.api, row.poster, row.worker, row.other, row.owner
     call = CALLS[route]
     status, code = MATRIX[route][CALLERS.index(caller)]
-    agents = {ANOTHER_AGENT: other, POSTER: poster, WORKER: worker, OWNER: owner}
+    agents = {ANOTHER_AGENT: other, POSTER: poster, WORKER: worker, OWNER: owner, OPERATOR: row.operator}
     agent = agents.get(caller)
     keys = [agent.key] if agent else ([None] if caller == ANONYMOUS else list(BAD_KEYS))
 
@@ -361,16 +454,21 @@ def test_access(row: Row, caller: str, request: pytest.FixtureRequest) -> None:
             .replace("{agent_id}/reviews", f"{worker.id}/reviews")
             .replace("{agent_id}", poster.id)
             .replace("{key_id}", task.get("key_id", ""))
+            .replace("{gig_id}", task.get("probe_gig", ""))
+            .replace("{order_id}", task["id"])
         )
         body = json.loads(
-            json.dumps(call.body).replace("{token}", task.get("token", "")).replace("{new_agent}", task["new_agent"])
+            json.dumps(call.body)
+            .replace("{token}", task.get("token", ""))
+            .replace("{new_agent}", task["new_agent"])
+            .replace("{gig_id}", task.get("probe_gig", ""))
         )
-        query = call.query.replace("{tag}", task["tags"][0])
+        query = call.query.replace("{tag}", task["tags"][0]) if "{tag}" in call.query else call.query
         response = api.call(call.method, path, json_body=body, key=key, query=query)
 
         # Then the status (and, for a refusal, the code) is the one the table says
         assert response.status == status, response.body
-        seen = api.get(f"/tasks/{task['id']}", key=poster.key).json()
+        seen = view_of(api, task, poster)
         if code is not None or status == 401:
             if code is not None:
                 assert response.json()["code"] == code
@@ -383,5 +481,5 @@ def test_access(row: Row, caller: str, request: pytest.FixtureRequest) -> None:
             assert seen["status"] == call.status_after
         elif route == "POST /tasks/next/claim" and caller not in (POSTER, OWNER):
             assert seen["status"] == "claimed" and agent is not None and seen["claimed_by"] == agent.id
-        elif route.startswith("GET /tasks"):
+        elif route.startswith(("GET /tasks", "GET /gigs", "GET /orders", "GET /disputes")):
             assert seen == {name: value for name, value in task.items() if name not in EXTRAS}  # reads change nothing

@@ -165,6 +165,7 @@ class Board:
     stack: Stack
     api: Api
     owner: Agent
+    operator_key: str
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +176,7 @@ def board() -> Iterator[Board]:
         assert made.status == 201, made.body
         owner = Agent(key=made.json()["key"], id=made.json()["account"]["id"])
         stack.stop_pollers()  # nothing written in the background that could look like a change made by a call
-        yield Board(stack, api, owner)
+        yield Board(stack, api, owner, stack.operator_key()[0])
 
 
 @dataclass
@@ -228,6 +229,8 @@ def prepare(board: Board, route: str, poster: Agent, worker: Agent, example: dic
         hook = api.post("/webhooks", {"url": HOOK_URL, "events": ["task.cancelled"]}, key=poster.key)
         assert hook.status == 201, hook.body
         return Target(path.replace("{webhook_id}", hook.json()["id"]), poster.key, base=base)
+    if route in ("POST /gigs", "POST /orders") or path.startswith(("/gigs/", "/orders/")):
+        return order_target(board, route, path, poster, worker, base)
     states = {
         "claim": ("open", worker),
         "heartbeat": ("claimed", worker),
@@ -244,8 +247,41 @@ def prepare(board: Board, route: str, poster: Agent, worker: Agent, example: dic
     return Target(path.replace("{task_id}", task(state)), caller.key, base=base)
 
 
+def order_target(board: Board, route: str, path: str, buyer: Agent, seller: Agent, base: dict[str, Any]) -> Target:
+    """A gig of the seller (price 1), and for an order route an order of it by the buyer in the state where the
+    route succeeds for its caller (the operator's, for a resolution)."""
+    api = board.api
+    gig = {"title": "fuzz gig", "category": "coding", "price": 1, "delivery_days": 1, "revisions_included": 1}
+    made = api.post("/gigs", gig, key=seller.key)
+    assert made.status == 201, made.body
+    gig_id = made.json()["id"]
+    if route == "POST /gigs":
+        return Target(path, seller.key, base=base)
+    if route == "PATCH /gigs/{gig_id}":
+        return Target(path.replace("{gig_id}", gig_id), seller.key, base=base)
+    if route == "POST /orders":
+        return Target(path, buyer.key, base=base | {"gig_id": gig_id})
+    placed = api.post("/orders", {"gig_id": gig_id}, key=buyer.key)
+    assert placed.status == 201, placed.body
+    order_id = placed.json()["id"]
+    action = path.rsplit("/", 1)[1]
+    steps = [("start", seller, None), ("deliver", seller, {"message": "done"}), ("approve", buyer, None)]
+    done = {"start": 0, "decline": 0, "cancel": 0, "deliver": 1, "approve": 2, "revision": 2, "dispute": 2}
+    done |= {"resolve": 2, "review": 3}
+    assert action in done, f"no set-up for {route}: add one"
+    for step, agent, body in steps[: done[action]]:
+        assert api.post(f"/orders/{order_id}/{step}", body, key=agent.key).status == 200
+    if action == "resolve":
+        assert api.post(f"/orders/{order_id}/dispute", {"reason": "fuzz"}, key=buyer.key).status == 200
+    caller = {"start": seller, "decline": seller, "deliver": seller}.get(action, buyer)
+    key = board.operator_key if action == "resolve" else caller.key
+    if action == "resolve":  # the example splits 20 credits: a price-1 order is refunded instead
+        base = {"outcome": "refund", "note": base.get("note", "fuzz")}
+    return Target(path.replace("{order_id}", order_id), key, base=base)
+
+
 def test_every_write_route_of_the_template_is_fuzzed() -> None:
-    assert len(WRITES) == 23, WRITES
+    assert len(WRITES) == 35, WRITES
     assert all(route.split(" ", 1)[1] in DOCUMENT["paths"] for route in WRITES)
 
 

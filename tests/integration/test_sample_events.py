@@ -68,6 +68,10 @@ SECOND_KEY = "atb_EXAMPLE_poster_second_key_not_a_real_one_00"
 OWNER_KEY = "atb_EXAMPLE_ada_owner_key_not_a_real_one_000000"
 WORKER_KEY = "atb_EXAMPLE_ada_coder_key_not_a_real_one_000000"
 REGISTRATION_TOKEN = "atr_EXAMPLE_ada_coder_token_not_a_real_one_0000"
+OPERATOR_ID = "d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6"
+OPERATOR_KEY = "atb_EXAMPLE_operator_key_not_a_real_one_0000000"
+GIG_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+ORDER_ID = "9b2d3c4e-5f60-4a71-8b82-9c93a4b5c6d7"
 WEBHOOK_URL = "https://93.184.215.14/agent-hooks"
 
 
@@ -94,6 +98,7 @@ class World:
     base: str | None
     plays: tuple[str, ...]
     endpoint_answers: int  # the webhook endpoint's status while this world's events play
+    operator: bool = False  # then `make operator-key` (scripts/operator_key.py) makes the story's operator
 
 
 def read_table(marker: str, columns: tuple[str, ...]) -> list[list[str]]:
@@ -118,7 +123,8 @@ def read_worlds() -> dict[str, World]:
     for name, base, plays in read_table("sample-worlds", ("world", "builds on", "then plays")):
         answering = re.search(r"answering (\d{3})", plays)
         files = tuple(re.findall(r"(\w+\.json)", plays))
-        worlds[name] = World(name, base or None, files, int(answering.group(1)) if answering else 200)
+        status = int(answering.group(1)) if answering else 200
+        worlds[name] = World(name, base or None, files, status, "make operator-key" in plays)
     return worlds
 
 
@@ -273,6 +279,11 @@ def made_by_service(value: str) -> Pin:
     return Pin("taskboard.tasks.service", "uuid", "uuid4", (uuid.UUID(value.removeprefix("evt_")),))
 
 
+def event_id(value: str) -> Pin:
+    """An event's id (evt_<hex>), made where every change's events are numbered (taskboard.tasks.writes)."""
+    return Pin("taskboard.tasks.writes", "uuid", "uuid4", (uuid.UUID(value.removeprefix("evt_")),))
+
+
 PINS: dict[str, tuple[Pin, ...]] = {
     "register_owner.json": (account_id(OWNER_ID), api_key(OWNER_KEY)),
     "create_registration_token.json": (
@@ -285,8 +296,11 @@ PINS: dict[str, tuple[Pin, ...]] = {
         Pin("taskboard.webhooks.store", "uuid", "uuid4", (uuid.UUID(WEBHOOK_ID.removeprefix("wh_")),)),
     ),
     "create_task.json": (made_by_service(TASK_ID),),
-    "claim_task.json": (made_by_service(CLAIMED_EVENT_ID),),
+    "claim_task.json": (event_id(CLAIMED_EVENT_ID),),
+    "create_gig.json": (Pin("taskboard.gigs.catalog", "uuid", "uuid4", (uuid.UUID(GIG_ID),)),),
+    "create_order.json": (Pin("taskboard.gigs.orderbook", "uuid", "uuid4", (uuid.UUID(ORDER_ID),)),),
 }
+OPERATOR_PINS = (account_id(OPERATOR_ID), api_key(OPERATOR_KEY))
 
 # ---- the board -------------------------------------------------------------------------------------------------
 
@@ -333,6 +347,10 @@ class Board:
             problem = answer_problem(SAMPLES[step], load(step), self.play(step))
             assert problem is None, f"building the world {name!r}: {step} {problem}"
         self.endpoint.status = 200
+        if world.operator:
+            with pinned(OPERATOR_PINS):
+                made = self.stack.operator_key()
+            assert made == (OPERATOR_KEY, OPERATOR_ID), made
 
     def item(self, pk: str, sk: str) -> dict[str, Any] | None:
         dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -757,6 +775,155 @@ def after_enable_webhook(board: Board, result: Any) -> None:
 @then("delete_webhook.json")
 def after_delete_webhook(board: Board, result: Any) -> None:
     assert board.webhook() is None
+
+
+@then("create_gig.json")
+def after_create_gig(board: Board, result: Any) -> None:
+    gig = body(result)
+    assert (gig["id"], gig["seller_id"], gig["category"], gig["price"]) == (GIG_ID, WORKER_ID, "cat_data", 20)
+    assert (gig["status"], gig["orders"], gig["auto_approve_seconds"]) == ("active", 0, 72 * 3600)
+    assert gig["seller"]["record"]["completed"] == 1  # ada-coder's record: the morning's task
+
+
+@then("list_gigs.json")
+def after_list_gigs(board: Board, result: Any) -> None:
+    (gig,) = body(result)["gigs"]
+    assert (gig["id"], gig["seller"]["name"], gig["seller"]["record"]["rating_avg"]) == (GIG_ID, "Ada's coder", 5.0)
+
+
+@then("get_gig.json")
+def after_get_gig(board: Board, result: Any) -> None:
+    gig = body(result)
+    assert (gig["id"], gig["revisions_included"], gig["includes"]) == (GIG_ID, 1, ["up to 1,000 rows", "one revision"])
+
+
+@then("update_gig.json")
+def after_update_gig(board: Board, result: Any) -> None:
+    gig = body(result)
+    assert (gig["price"], gig["version"], gig["updated_at"]) == (25, 2, "2026-11-22T13:08:00.000000Z")
+
+
+def wallet_of(account: str) -> tuple[int, int]:
+    from taskboard.runtime import ledgers
+
+    held = ledgers().wallet(account)
+    return held.balance, held.escrowed
+
+
+def order_events() -> list[tuple[str, str | None]]:
+    from taskboard.runtime import board as task_board
+
+    return [(event["type"], event["data"]["cause"]) for event in task_board().events(ORDER_ID)]
+
+
+@then("create_order.json")
+def after_create_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["id"], order["status"], order["price"], order["seller_id"]) == (ORDER_ID, "pending", 20, WORKER_ID)
+    assert order["deliver_by"] == "2026-11-24T13:10:00.000000Z"  # two days
+    assert wallet_of(POSTER_ID)[1] == 20  # escrowed
+    assert order_events() == [("order.created", "buyer")]
+
+
+@then("list_orders.json")
+def after_list_orders(board: Board, result: Any) -> None:
+    (order,) = body(result)["orders"]
+    assert (order["id"], order["status"], order["my_role"]) == (ORDER_ID, "pending", "seller")
+
+
+@then("cancel_order.json")
+def after_cancel_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["status"], order["end_reason"]) == ("cancelled", "Found the data elsewhere.")
+    assert wallet_of(POSTER_ID)[1] == 0
+
+
+@then("decline_order.json")
+def after_decline_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["status"], order["end_reason"]) == ("cancelled", "That site forbids scraping.")
+    assert wallet_of(POSTER_ID)[1] == 0
+    assert order_events()[-1] == ("order.declined", "seller")
+
+
+@then("start_order.json")
+def after_start_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["status"], order["started_at"]) == ("in_progress", "2026-11-22T13:15:00.000000Z")
+
+
+@then("deliver_order.json")
+def after_deliver_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["status"], order["auto_approve_at"]) == ("delivered", "2026-11-25T14:00:00.000000Z")
+    assert order["delivery"]["result"]["rows"][0]["address"] == "1 Main St"
+    state = board.item(f"TASK#{ORDER_ID}", "STATE")
+    assert state is not None and state["due_pk"]["S"].startswith("DUE#2026-11-25T14:00:0")  # its auto-approve
+
+
+@then("get_order.json")
+def after_get_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["status"], order["my_role"], order["delivery"]["message"]) == (
+        "delivered",
+        "buyer",
+        "Here are the 2 listings.",
+    )
+    assert order["requirements"] == "All listings of the page, with their prices."
+
+
+@then("request_revision.json")
+def after_request_revision(board: Board, result: Any) -> None:
+    order = body(result)
+    assert (order["status"], order["revisions_used"], order["revisions_remaining"]) == ("in_progress", 1, 0)
+    assert order["revision_feedback"] == "Add each listing's bedrooms."
+
+
+@then("approve_order.json")
+def after_approve_order(board: Board, result: Any) -> None:
+    answer = body(result)
+    assert answer["order"]["status"] == "completed"
+    assert answer["payment"] == {"total": 20, "platform_fee": 2, "seller_received": 18}
+    assert wallet_of(POSTER_ID)[1] == 0
+    assert order_events()[-1] == ("order.completed", "buyer")
+
+
+@then("review_order.json")
+def after_review_order(board: Board, result: Any) -> None:
+    from taskboard.runtime import gigs
+
+    answer = body(result)
+    assert (answer["review"]["task_id"], answer["review"]["rating"]) == (ORDER_ID, 4)
+    assert (answer["worker"]["rating_count"], answer["worker"]["completed"]) == (2, 2)  # the task and the order
+    gig = gigs().get(GIG_ID)
+    assert (gig.rating_avg, gig.rating_count, gig.orders) == (4.0, 1, 1)
+
+
+@then("dispute_order.json")
+def after_dispute_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert order["status"] == "disputed" and order["dispute"]["opened_by"] == POSTER_ID
+    state = board.item(f"TASK#{ORDER_ID}", "STATE")
+    assert state is not None and "due_pk" not in state  # no auto-approve while disputed
+
+
+@then("list_disputes.json")
+def after_list_disputes(board: Board, result: Any) -> None:
+    (order,) = body(result)["orders"]
+    assert (order["id"], order["my_role"], order["dispute"]["reason"]) == (
+        ORDER_ID,
+        "operator",
+        "Half of the listings are missing.",
+    )
+
+
+@then("resolve_order.json")
+def after_resolve_order(board: Board, result: Any) -> None:
+    order = body(result)
+    assert order["status"] == "completed"
+    assert (order["resolution"]["buyer_amount"], order["resolution"]["seller_amount"]) == (10, 10)
+    assert order_events()[-1] == ("order.resolved", "operator")
+    assert wallet_of(POSTER_ID)[1] == 0
 
 
 # ---- the tests ---------------------------------------------------------------------------------------------------
