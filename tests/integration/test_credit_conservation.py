@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from local.stack import Stack
@@ -427,3 +427,181 @@ def test_a_sybil_ring_gains_nothing_from_inside_itself() -> None:
     assert runs["rings"] >= 6 and runs["refused"] > 0  # every example played, and the rings did try
     # and credits did move between the ring and the outsiders, both ways, as payouts or tips
     assert runs["paid_in"] > 0 and runs["paid_out"] > 0, runs
+
+
+# ---- orders --------------------------------------------------------------------------------------------------
+
+ORDER_LIVE = {"pending", "in_progress", "delivered", "disputed"}
+RESOLVED: list[str] = []  # how the orders of every plan ended by a call: approve, decline, cancel, or a resolution
+ORDER_ACTIONS = (
+    "order",
+    "start",
+    "decline",
+    "deliver",
+    "approve",
+    "revision",
+    "cancel",
+    "late_cancel",
+    "dispute",
+    "resolve",
+    "auto_approve",
+    "review",
+)
+order_steps = st.lists(
+    st.tuples(
+        st.sampled_from(("order",) * 3 + ("progress",) * 10 + ORDER_ACTIONS[1:]),
+        st.integers(min_value=0, max_value=2),
+        # paid (hypothesis starts from the first), fee-free, free, and more than a buyer may have left
+        st.sampled_from((25, 9, 0, 40, 70)),
+        st.sampled_from((1, 1, 2, 3)),
+    ),
+    min_size=12,
+    max_size=24,
+)
+
+
+class Market:
+    """Two buyers ordering the gigs of two sellers, an operator settling disputes, and the invariants."""
+
+    def __init__(self, api: Api, stack: Stack, clock: FrozenClock, agents_before: int) -> None:
+        self.api, self.clock = api, clock
+        self.buyers = [api.new_agent(name="buyer A"), api.new_agent(name="buyer B")]
+        self.sellers = [api.new_agent(name="seller A"), api.new_agent(name="seller B")]
+        self.operator = stack.operator_key()[0]
+        self.agents = agents_before + 4
+        self.orders: list[dict[str, Any]] = []
+
+    def act(self, action: str, index: int, amount: int) -> None:
+        api = self.api
+        if action == "order":
+            if len(self.orders) >= 3:
+                return
+            buyer, seller = self.buyers[len(self.orders) % 2], self.sellers[len(self.orders) % 2]
+            gig = {"title": "g", "category": "coding", "price": amount, "delivery_days": 1, "revisions_included": 1}
+            made_gig = api.post("/gigs", gig, key=seller.key)
+            assert made_gig.status == 201, made_gig.body
+            placed = api.post("/orders", {"gig_id": made_gig.json()["id"]}, key=buyer.key)
+            assert placed.status in (201, 402, 409), placed.body
+            if placed.status == 201:
+                self.orders.append({**placed.json(), "buyer": buyer, "seller": seller})
+            return
+        if index >= len(self.orders):
+            return
+        order = self.orders[index]
+        path, buyer, seller = f"/orders/{order['id']}", order["buyer"], order["seller"]
+        half = order["price"] // 2
+        split = {"outcome": "split", "buyer_amount": half, "seller_amount": order["price"] - half, "note": "n"}
+        outcome = ("split", "refund", "pay")[(amount + index) % 3]
+        if outcome == "split" and not 0 < half < order["price"]:
+            outcome = "refund"
+        resolution = split if outcome == "split" else {"outcome": outcome, "note": "n"}
+        calls = {
+            "start": lambda: api.post(f"{path}/start", key=seller.key),
+            "decline": lambda: api.post(f"{path}/decline", key=seller.key),
+            "deliver": lambda: api.post(f"{path}/deliver", {"message": "m"}, key=seller.key),
+            "approve": lambda: api.post(f"{path}/approve", key=buyer.key),
+            "revision": lambda: api.post(f"{path}/revision", {"feedback": "f"}, key=buyer.key),
+            "cancel": lambda: api.post(f"{path}/cancel", key=buyer.key),
+            "dispute": lambda: api.post(f"{path}/dispute", {"reason": "r"}, key=(buyer, seller)[amount % 2].key),
+            "resolve": lambda: api.post(f"{path}/resolve", resolution, key=self.operator),
+            "review": lambda: api.post(f"{path}/review", {"rating": 3, "tip": amount // 5}, key=buyer.key),
+        }
+        if action == "progress":
+            status = api.get(path, key=buyer.key).json()["status"]
+            action = {
+                "pending": "start",
+                "in_progress": "deliver",
+                "delivered": "approve",
+                "disputed": "resolve",
+                "completed": "review",
+            }.get(status, "")
+        if action == "late_cancel":  # the seller's day to deliver passes: the buyer may cancel, refunded
+            self.clock.advance(86_401)
+            action = "cancel"
+        if action in calls:
+            response = calls[action]()
+            assert response.status < 500, (action, response.status)
+            if response.status == 200 and action in ("resolve", "approve", "decline", "cancel"):
+                RESOLVED.append((response.json().get("resolution") or {}).get("outcome") or action)
+            return
+        if action == "auto_approve":
+            from taskboard.runtime import board
+
+            seen = api.get(path, key=buyer.key).json()
+            if seen["auto_approve_at"] is None:
+                return
+            self.clock.advance(seen["auto_approve_seconds"] + 1)
+            board().fire_timer(TimerKind.AUTO_COMPLETE, order["id"], 1, seen["auto_approve_at"])
+
+    def check(self) -> None:
+        items = accounts()
+        balances = sum(number(item, "balance") for item in items)
+        escrow = sum(number(item, "escrowed") for item in items)
+        assert balances + escrow == GRANT * self.agents, (balances, escrow, self.agents)
+        assert all(number(item, "balance") >= 0 and number(item, "escrowed") >= 0 for item in items)
+        for buyer in self.buyers:
+            mine = [o for o in self.orders if o["buyer"] == buyer]
+            live = [self.api.get(f"/orders/{o['id']}", key=buyer.key).json() for o in mine]
+            expected = sum(order["price"] for order in live if order["status"] in ORDER_LIVE)
+            assert self.api.get("/wallet", key=buyer.key).json()["escrowed"] == expected
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_credits_are_conserved_under_random_orders_revisions_disputes_and_resolutions(api: Api, stack: Stack) -> None:
+    from taskboard.runtime import board, gigs, order_book
+
+    clock = FrozenClock()
+    board().clock = order_book().clock = gigs().clock = clock
+    runs = {"agents": 0}
+
+    @settings(
+        max_examples=6,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        derandomize=True,
+    )
+    @given(order_steps)
+    # besides the random plans, two that reach every ending: the operator's split, refund and pay (of orders in
+    # progress and delivered), a decline, a cancellation on time and one late, a revision, an approval retried
+    @example(
+        [
+            ("order", 0, 25, 1),
+            ("order", 0, 9, 1),
+            ("order", 0, 40, 1),
+            *[("start", 0, 0, 1), ("deliver", 0, 0, 1), ("dispute", 0, 0, 1), ("resolve", 0, 0, 3)],
+            *[("start", 1, 0, 1), ("deliver", 1, 0, 1), ("dispute", 1, 1, 1), ("resolve", 1, 0, 1)],
+            *[("start", 2, 0, 1), ("dispute", 2, 0, 1), ("resolve", 2, 0, 2)],
+        ]
+    )
+    @example(
+        [
+            ("order", 0, 25, 1),
+            ("order", 0, 25, 1),
+            ("order", 0, 9, 1),
+            ("decline", 0, 0, 1),
+            *[("start", 1, 0, 1), ("cancel", 1, 0, 1), ("late_cancel", 1, 0, 3)],  # refused on time, then late
+            *[("start", 2, 0, 1), ("deliver", 2, 0, 1), ("revision", 2, 0, 1), ("deliver", 2, 0, 1)],
+            *[("approve", 2, 0, 2), ("review", 2, 25, 3)],
+        ]
+    )
+    def play(plan: list[Step]) -> None:
+        game = Market(api, stack, clock, runs["agents"])
+        runs["agents"] = game.agents
+        for action, index, amount, copies in plan:
+            if copies == 3:  # the same request twice at the same instant
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    list(pool.map(lambda step: game.act(*step), [(action, index, amount)] * 2))
+            else:
+                for _ in range(copies):
+                    game.act(action, index, amount)
+            game.check()
+
+    play()
+    assert runs["agents"] >= 4 * 6
+    # the plans reached every ending: approved, declined, cancelled, and each of the operator's resolutions
+    assert {"approve", "decline", "cancel", "split", "refund", "pay"} <= set(RESOLVED), RESOLVED
+    kinds = {item["type"]["S"] for item in scan("begins_with(sk, :value)", "LEDGER#")}
+    assert {"escrow", "payout", "fee", "refund"} <= kinds, kinds
+    report = audit(boto3.client("dynamodb", region_name="us-east-1"), "TasksTable")
+    assert report.ok, report.differences
+    assert report.grants == GRANT * runs["agents"]

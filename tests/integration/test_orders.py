@@ -244,3 +244,17 @@ def test_a_buyer_reviews_the_seller_once_and_the_gig_gets_the_rating(api: Api, s
     shown = api.get(f"/gigs/{gig['id']}").json()
     assert (shown["rating_avg"], shown["rating_count"]) == (4.0, 1)
     assert event_types(placed["id"])[-1] == "order.reviewed"
+
+
+def test_order_events_reach_both_parties_feeds(api: Api, seller: Agent, buyer: Agent, clock: FrozenClock) -> None:
+    placed = order(api, buyer, new_gig(api, seller))
+    act(api, seller, placed, "start")
+    clock.advance(5)  # the feed shows settled events only
+    for agent in (seller, buyer):
+        events = api.get("/events", key=agent.key).json()["events"]
+        assert [(e["type"], e["data"]["order"]["id"]) for e in events] == [
+            ("order.created", placed["id"]),
+            ("order.started", placed["id"]),
+        ]
+    hook = api.post("/webhooks", {"url": "https://93.184.215.14/h", "events": ["order.created"]}, key=seller.key)
+    assert hook.status == 201, hook.body  # order events are events a subscription may ask for
