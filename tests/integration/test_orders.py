@@ -258,3 +258,15 @@ def test_order_events_reach_both_parties_feeds(api: Api, seller: Agent, buyer: A
         ]
     hook = api.post("/webhooks", {"url": "https://93.184.215.14/h", "events": ["order.created"]}, key=seller.key)
     assert hook.status == 201, hook.body  # order events are events a subscription may ask for
+
+
+def test_accounts_of_one_owner_cannot_order_each_others_gigs(api: Api) -> None:
+    """A gig is paid like a task: credits cannot be funnelled between one owner's agents through an order."""
+    from tests.integration.test_accounts import connect_agent, register_owner
+
+    owner = register_owner(api, "one owner")
+    first, second = connect_agent(api, owner, "first-agent"), connect_agent(api, owner, "second-agent")
+    gig = new_gig(api, first, price=10)
+    refused = api.post("/orders", {"gig_id": gig["id"]}, key=second.key)
+    assert refused.status == 403 and refused.json()["code"] == "same_owner"
+    assert wallet(api, second)[1] == 0

@@ -14,6 +14,7 @@ from taskboard.core.errors import (
     NotAParty,
     NotTheBuyer,
     NotTheSeller,
+    OwnDispute,
     RevisionsExhausted,
 )
 from taskboard.money.rules import PLATFORM, Movement
@@ -140,6 +141,9 @@ def test_a_split_refunds_the_buyers_part_and_pays_the_sellers_minus_its_fee() ->
             orders.resolve(disputed, "op", NOW, "split", bad, "n")
     with pytest.raises(InvalidTransition):
         orders.resolve(replace(disputed, status=Status.DELIVERED), "op", NOW, "pay", None, "n")
+    for party in ("buyer", "seller"):  # an operator who is a party cannot settle its own dispute
+        with pytest.raises(OwnDispute):
+            orders.resolve(disputed, party, NOW, "pay", None, "n")
 
 
 def test_the_summary_an_event_carries_leaves_the_bodies_out() -> None:

@@ -117,6 +117,12 @@ class NotAParty(Forbidden):
     code = "not_a_party"
 
 
+class OwnDispute(Forbidden):
+    """An operator who is a party to the disputed order cannot settle it."""
+
+    code = "own_dispute"
+
+
 class OperatorsOnly(Forbidden):
     code = "operators_only"
 

@@ -25,6 +25,7 @@ from taskboard.core.errors import (
     NotAParty,
     NotTheBuyer,
     NotTheSeller,
+    OwnDispute,
     RevisionsExhausted,
 )
 from taskboard.tasks.lifecycle import DomainEvent, Status, TaskState, _accept, _advance
@@ -207,6 +208,8 @@ def resolve(
     """The operator settles a dispute: `refund` returns the whole escrow to the buyer (cancelled), `pay` pays the
     seller (completed), `split` returns `refund` credits to the buyer and pays the seller the rest (completed; the
     seller's part pays the platform's fee as any payout does)."""
+    if operator in (state.poster_id, state.claimed_by):
+        raise OwnDispute("You are a party to this order: another operator has to settle its dispute.")
     _require(state, "resolved", Status.DISPUTED)
     if outcome == "split" and (refund is None or not 0 < refund < state.budget):
         raise InvalidRequest(
