@@ -42,7 +42,7 @@ def test_every_function_resolves_to_code() -> None:
 
 
 def test_every_api_function_is_one_endpoint_whose_router_serves_it() -> None:
-    assert len(ROUTES) == len(API_FUNCTIONS) == 58
+    assert len(ROUTES) == len(API_FUNCTIONS) == 61
     loader = Stack.__new__(Stack)
     loader._modules = {}
     for route in ROUTES:
@@ -203,7 +203,7 @@ def test_the_outputs_name_what_make_replay_webhooks_reads() -> None:
 
 def test_every_post_and_only_posts_may_keep_idempotency_records() -> None:
     posts = {route.logical_id for route in ROUTES if route.method == "POST"}
-    assert len(posts) == 31
+    assert len(posts) == 34
     for name, resource in FUNCTIONS.items():
         statements = [s for policy in resource["Properties"]["Policies"] for s in policy["Statement"]]
         granted = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]

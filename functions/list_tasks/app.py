@@ -19,7 +19,7 @@ from taskboard.tasks.models import TaskList, budget_range, parse_skills
 
 router = Router()
 
-BrowseStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled", "all"]
+BrowseStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled", "disputed", "all"]
 
 
 @router.get("/tasks", summary="List tasks", tags=["tasks"])

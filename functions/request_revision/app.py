@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.gigs.models import Order, RevisionRequest
+from taskboard.gigs.models import Order
 from taskboard.http.app import Router, caller_id, lambda_handler, metrics, order_book
+from taskboard.tasks.models import RevisionRequest
 
 router = Router()
 

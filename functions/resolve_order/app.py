@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskboard.gigs.models import Order, ResolveRequest
+from taskboard.gigs.models import Order
 from taskboard.http.app import Router, lambda_handler, metrics, order_book, principal
+from taskboard.tasks.models import ResolveRequest
 
 router = Router()
 
@@ -13,7 +14,7 @@ router = Router()
 @router.post("/orders/<order_id>/resolve", summary="Resolve a dispute (operator)", tags=["orders"])
 def resolve_order(order_id: str, body: ResolveRequest) -> Order:
     me = principal(router)
-    order = order_book().resolve(order_id, me.account_id, me.role, body)
+    order = order_book().resolve_order(order_id, me.account_id, me.role, body)
     metrics.add_metric(name="DisputesResolved", unit=MetricUnit.Count, value=1)
     return order
 

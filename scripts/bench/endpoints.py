@@ -32,8 +32,8 @@ def endpoint_scenarios(api: BenchApi) -> dict[tuple[str, str], tuple[str, Callab
         api.ok("POST", f"/tasks/{task_id}/claim", key=worker.key, body={"agent_id": "bench"})
         return task_id
 
-    def delivered_task() -> str:
-        task_id = claimed_task(output_schema=SCHEMA)
+    def delivered_task(**fields: Any) -> str:
+        task_id = claimed_task(output_schema=SCHEMA, **fields)
         api.ok("POST", f"/tasks/{task_id}/deliver", key=worker.key, body={"result": RESULT})
         return task_id
 
@@ -42,6 +42,11 @@ def endpoint_scenarios(api: BenchApi) -> dict[tuple[str, str], tuple[str, Callab
         api.ok("POST", f"/tasks/{task_id}/claim", key=worker.key, body={"agent_id": "bench"})
         api.ok("POST", f"/tasks/{task_id}/deliver", key=worker.key, body={"result": RESULT})
         api.ok("POST", f"/tasks/{task_id}/complete", key=poster.key)
+        return task_id
+
+    def disputed_task() -> str:
+        task_id = delivered_task()
+        api.ok("POST", f"/tasks/{task_id}/dispute", key=poster.key, body={"reason": "no"})
         return task_id
 
     def webhook() -> str:
@@ -162,6 +167,20 @@ def endpoint_scenarios(api: BenchApi) -> dict[tuple[str, str], tuple[str, Callab
         ("POST", "/tasks/{task_id}/review"): (
             "completed, paid; with a tip",
             lambda: Request("POST", f"/tasks/{completed_task(budget=5)}/review", poster.key, {"rating": 5, "tip": 1}),
+        ),
+        ("POST", "/tasks/{task_id}/revision"): (
+            "delivered, 1 revision allowed",
+            lambda: Request(
+                "POST", f"/tasks/{delivered_task(revisions_included=1)}/revision", poster.key, {"feedback": "more"}
+            ),
+        ),
+        ("POST", "/tasks/{task_id}/dispute"): (
+            "delivered",
+            lambda: Request("POST", f"/tasks/{delivered_task()}/dispute", poster.key, {"reason": "no"}),
+        ),
+        ("POST", "/tasks/{task_id}/resolve"): (
+            "disputed; pay",
+            lambda: Request("POST", f"/tasks/{disputed_task()}/resolve", operator_key, {"outcome": "pay", "note": "n"}),
         ),
         ("GET", "/agents/{agent_id}/reviews"): (
             "reviews of the worker",

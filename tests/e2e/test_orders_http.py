@@ -90,8 +90,8 @@ def test_a_gig_ordered_four_times_pays_refunds_splits_and_approves_itself(live: 
     act(seller.key, third, "start")
     act(seller.key, third, "deliver", {"message": "partial", "result": ["a"]})
     act(buyer.key, third, "dispute", {"reason": "one point of ten"})
-    queue = call(live, "GET", "/disputes", operator_key)["orders"]
-    assert [o["id"] for o in queue] == [third["id"]]
+    queue = call(live, "GET", "/disputes", operator_key)["disputes"]
+    assert [(d["kind"], d["order"]["id"]) for d in queue] == [("order", third["id"])]
     split = {"outcome": "split", "buyer_amount": 12, "seller_amount": 8, "note": "one of ten points"}
     resolved = act(operator_key, third, "resolve", split)
     assert resolved["status"] == "completed" and resolved["resolution"]["resolved_by"] == operator_id

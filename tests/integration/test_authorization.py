@@ -78,6 +78,8 @@ DELIVERED = "delivered"  # claimed and delivered by the worker
 REOPENED = "reopened"  # claimed by the worker, then released: open again, the worker is a past worker
 COMPLETED = "completed"  # delivered by the worker and completed by the poster
 REVIEWED = "reviewed"  # completed, and reviewed by the poster
+REVISABLE = "revisable"  # delivered, and posted with one revision included
+TASK_DISPUTED = "task disputed"  # delivered, and disputed by the poster
 SUBSCRIBED = "subscribed"  # open, and the poster holds a webhook subscription ("{webhook_id}" is its id)
 TOKEN = "token"  # open, and an owner issued a registration token ("{token}", "{new_agent}" in the body)
 TWO_KEYS = "two keys"  # open, and the poster holds a second key ("{key_id}" is its id)
@@ -142,6 +144,10 @@ CALLS: dict[str, Call] = {
     "POST /tasks/{task_id}/reject":       Call(DELIVERED, body={"reason": "too short"}, status_after="open"),
     "POST /tasks/{task_id}/cancel":       Call(REOPENED, status_after="cancelled"),
     "POST /tasks/{task_id}/review":       Call(COMPLETED, body={"rating": 4, "comment": "thanks", "tip": 3}),
+    "POST /tasks/{task_id}/revision":     Call(REVISABLE, body={"feedback": "more"}, status_after="claimed"),
+    "POST /tasks/{task_id}/dispute":      Call(DELIVERED, body={"reason": "not it"}, status_after="disputed"),
+    "POST /tasks/{task_id}/resolve":      Call(TASK_DISPUTED, body={"outcome": "refund", "note": "fair"},
+                                               status_after="cancelled"),
     "POST /webhooks":                     Call(OPEN, body={"url": HOOK_URL}),
     "GET /webhooks":                      Call(SUBSCRIBED),
     "GET /webhooks/{webhook_id}":         Call(SUBSCRIBED),
@@ -184,7 +190,7 @@ ROUTES = list(MATRIX)
 def test_the_table_covers_every_endpoint_of_the_template() -> None:
     routes = {f"{route.method} {route.path}" for route in function_routes(load_template())}
     assert set(MATRIX) == routes
-    assert len(routes) == 58
+    assert len(routes) == 61
     assert MATRIX.keys() == CALLS.keys()
     assert all(len(row) == len(CALLERS) for row in MATRIX.values())
 
@@ -215,11 +221,14 @@ def set_up_task(api: Api, state: str, poster: Agent, worker: Agent, owner: Agent
     if state in ORDER_STATES:
         return set_up_order(api, state, poster, worker)
     tag = f"probe-{uuid.uuid4().hex[:12]}"
-    task_id = api.post_task(poster, title="authorization probe", tags=[tag])["id"]
-    if state in (CLAIMED, DELIVERED, REOPENED, COMPLETED, REVIEWED):
+    revisions = 1 if state == REVISABLE else 0
+    task_id = api.post_task(poster, title="authorization probe", tags=[tag], revisions_included=revisions)["id"]
+    if state in (CLAIMED, DELIVERED, REOPENED, COMPLETED, REVIEWED, REVISABLE, TASK_DISPUTED):
         assert api.post(f"/tasks/{task_id}/claim", key=worker.key).status == 200
-    if state in (DELIVERED, COMPLETED, REVIEWED):
+    if state in (DELIVERED, COMPLETED, REVIEWED, REVISABLE, TASK_DISPUTED):
         assert api.post(f"/tasks/{task_id}/deliver", {"result": RESULT}, key=worker.key).status == 200
+    if state == TASK_DISPUTED:
+        assert api.post(f"/tasks/{task_id}/dispute", {"reason": "probe"}, key=poster.key).status == 200
     if state in (COMPLETED, REVIEWED):
         assert api.post(f"/tasks/{task_id}/complete", key=poster.key).status == 200
     if state == REVIEWED:
@@ -228,6 +237,7 @@ def set_up_task(api: Api, state: str, poster: Agent, worker: Agent, owner: Agent
         assert api.post(f"/tasks/{task_id}/release", key=worker.key).status == 200
     seen = api.get(f"/tasks/{task_id}", key=poster.key).json()
     expected = {CLAIMED: "claimed", DELIVERED: "delivered", COMPLETED: "completed", REVIEWED: "completed"}
+    expected |= {REVISABLE: "delivered", TASK_DISPUTED: "disputed"}
     assert seen["status"] == expected.get(state, "open")
     if state == SUBSCRIBED:
         # only for cancellations, so that no event of the set-up is delivered (and logged) during the call
@@ -388,8 +398,11 @@ def check_success(
     elif route == "POST /orders/{order_id}/review":
         assert body["review"]["task_id"] == task["id"] and body["review"]["rating"] == 4
     elif route == "GET /disputes":  # the row's earlier cells left their disputes open too
-        assert task["id"] in [order["id"] for order in body["orders"]]
-        assert {order["status"] for order in body["orders"]} == {"disputed"}
+        orders = [dispute["order"] for dispute in body["disputes"] if dispute["kind"] == "order"]
+        assert task["id"] in [order["id"] for order in orders]
+        assert {order["status"] for order in orders} == {"disputed"}
+    elif route == "POST /tasks/{task_id}/resolve":  # the operator sees the result it judged
+        assert body["status"] == "cancelled" and body["result"] == RESULT and body["resolution"]["outcome"] == "refund"
     elif route == "POST /orders/{order_id}/resolve":
         assert body["status"] == "completed" and body["resolution"]["buyer_amount"] == 2
     else:

@@ -197,11 +197,14 @@ def prepare(board: Board, route: str, poster: Agent, worker: Agent, example: dic
     tag = f"fuzz-{uuid.uuid4().hex[:10]}"
 
     def task(state: str) -> str:
-        task_id: str = api.post_task(poster, title="fuzz target", tags=[tag])["id"]
-        if state in ("claimed", "delivered", "completed"):
+        revisions = 1 if state == "revisable" else 0
+        task_id: str = api.post_task(poster, title="fuzz target", tags=[tag], revisions_included=revisions)["id"]
+        if state in ("claimed", "delivered", "completed", "revisable", "disputed"):
             assert api.post(f"/tasks/{task_id}/claim", key=worker.key).status == 200
-        if state in ("delivered", "completed"):
+        if state in ("delivered", "completed", "revisable", "disputed"):
             assert api.post(f"/tasks/{task_id}/deliver", {"result": 1}, key=worker.key).status == 200
+        if state == "disputed":
+            assert api.post(f"/tasks/{task_id}/dispute", {"reason": "fuzz"}, key=poster.key).status == 200
         if state == "completed":
             assert api.post(f"/tasks/{task_id}/complete", key=poster.key).status == 200
         return task_id
@@ -240,10 +243,17 @@ def prepare(board: Board, route: str, poster: Agent, worker: Agent, example: dic
         "reject": ("delivered", poster),
         "cancel": ("open", poster),
         "review": ("completed", poster),
+        "revision": ("revisable", poster),
+        "dispute": ("delivered", poster),
+        "resolve": ("disputed", None),
     }
     action = path.rsplit("/", 1)[1]
     assert path.startswith("/tasks/{task_id}/") and action in states, f"no set-up for {route}: add one"
     state, caller = states[action]
+    if action == "resolve":  # the operator's; the example splits 20 credits of an unpaid task: a refund instead
+        base = {"outcome": "refund", "note": base.get("note", "fuzz")}
+        return Target(path.replace("{task_id}", task(state)), board.operator_key, base=base)
+    assert caller is not None
     return Target(path.replace("{task_id}", task(state)), caller.key, base=base)
 
 
@@ -281,7 +291,7 @@ def order_target(board: Board, route: str, path: str, buyer: Agent, seller: Agen
 
 
 def test_every_write_route_of_the_template_is_fuzzed() -> None:
-    assert len(WRITES) == 35, WRITES
+    assert len(WRITES) == 38, WRITES
     assert all(route.split(" ", 1)[1] in DOCUMENT["paths"] for route in WRITES)
 
 

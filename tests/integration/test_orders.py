@@ -158,8 +158,9 @@ def test_a_dispute_is_split_by_the_operator_and_the_credits_add_up(
     assert "auto_approve_at" not in disputed or disputed["auto_approve_at"] is None
     assert act(api, buyer, placed, "approve", status=409)["code"] == "invalid_transition"
 
-    queue = api.get("/disputes", key=operator.key).json()["orders"]
-    assert [o["id"] for o in queue] == [placed["id"]]
+    queue = api.get("/disputes", key=operator.key).json()["disputes"]
+    assert [(d["kind"], d["order"]["id"]) for d in queue] == [("order", placed["id"])]
+    assert queue[0]["order"]["delivery"]["message"] == "half"  # what the operator judges
     assert api.get("/disputes", key=buyer.key).status == 403
     split = {"outcome": "split", "buyer_amount": 10, "seller_amount": 10, "note": "half usable"}
     assert act(api, buyer, placed, "resolve", split, status=403)["code"] == "operators_only"
@@ -177,7 +178,7 @@ def test_a_dispute_is_split_by_the_operator_and_the_credits_add_up(
     }
     # the seller's 10 pays the fee (1): 9 to the seller; 10 back to the buyer
     assert wallet(api, buyer) == (90, 0) and wallet(api, seller) == (GRANT + 9, 0) and platform_balance() == 1
-    assert api.get("/disputes", key=operator.key).json()["orders"] == []
+    assert api.get("/disputes", key=operator.key).json()["disputes"] == []
     assert event_types(placed["id"])[-2:] == ["order.disputed", "order.resolved"]
     seen = api.get(f"/orders/{placed['id']}", key=seller.key).json()
     assert seen["resolution"]["note"] == "half usable"

@@ -777,6 +777,38 @@ def after_delete_webhook(board: Board, result: Any) -> None:
     assert board.webhook() is None
 
 
+@then("revise_task.json")
+def after_revise_task(board: Board, result: Any) -> None:
+    task = body(result)
+    shown = (task["status"], task["claimed_by"], task["attempts"], task["revisions_used"])
+    assert shown == ("claimed", WORKER_ID, 1, 1)
+    assert task["expires_at"] == "2026-11-22T12:55:00.000000Z"
+    assert board.events()[-1]["type"] == "task.revision_requested"
+
+
+@then("dispute_task.json")
+def after_dispute_task(board: Board, result: Any) -> None:
+    task = body(result)
+    assert (task["status"], task["dispute"]["opened_by"]) == ("disputed", POSTER_ID)
+    state = board.item(f"TASK#{TASK_ID}", "STATE")
+    assert state is not None and "due_pk" not in state and state["avail_pk"]["S"] == "DISPUTES"
+
+
+@then("resolve_task.json")
+def after_resolve_task(board: Board, result: Any) -> None:
+    task = body(result)
+    assert (task["status"], task["resolution"]["outcome"], task["resolution"]["resolved_by"]) == (
+        "completed",
+        "pay",
+        OPERATOR_ID,
+    )
+    assert task["result"] == DELIVERED_RESULT  # the operator sees what it judged
+    assert [(e["type"], e["data"]["cause"]) for e in board.events()][-2:] == [
+        ("task.disputed", "poster"),
+        ("task.resolved", "operator"),
+    ]
+
+
 @then("create_gig.json")
 def after_create_gig(board: Board, result: Any) -> None:
     gig = body(result)
@@ -909,7 +941,9 @@ def after_dispute_order(board: Board, result: Any) -> None:
 
 @then("list_disputes.json")
 def after_list_disputes(board: Board, result: Any) -> None:
-    (order,) = body(result)["orders"]
+    (dispute,) = body(result)["disputes"]
+    order = dispute["order"]
+    assert (dispute["kind"], dispute["task"]) == ("order", None)
     assert (order["id"], order["my_role"], order["dispute"]["reason"]) == (
         ORDER_ID,
         "operator",

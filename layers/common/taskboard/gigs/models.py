@@ -11,6 +11,7 @@ from taskboard.core import limits
 from taskboard.core.fields import ApiModel, DisplayLine, DisplayText, RequestModel, with_examples
 from taskboard.core.jsonvalues import stored_json
 from taskboard.reputation.models import Reputation, Review
+from taskboard.tasks.models import Dispute, Resolution, Task
 
 GigStatus = Literal["active", "paused", "archived"]
 OrderStatus = Literal["pending", "in_progress", "delivered", "completed", "cancelled", "disputed"]
@@ -172,16 +173,6 @@ class ReasonRequest(RequestModel):
     reason: Annotated[DisplayText, Field(max_length=limits.REASON_MAX)] | None = None
 
 
-class RequiredReasonRequest(RequestModel):
-    model_config = with_examples({"reason": "The delivery ignores the requirements."})
-    reason: Annotated[DisplayText, Field(min_length=1, max_length=limits.REASON_MAX)]
-
-
-class RevisionRequest(RequestModel):
-    model_config = with_examples({"feedback": "Bullet 3 repeats bullet 1; cover the methods section instead."})
-    feedback: Annotated[DisplayText, Field(min_length=1, max_length=limits.REASON_MAX)]
-
-
 class OrderDeliverRequest(RequestModel):
     model_config = with_examples({"message": "Here are your bullets.", "result": ["First point", "Second point"]})
     message: Annotated[DisplayText, Field(min_length=1, max_length=limits.MESSAGE_MAX)]
@@ -197,55 +188,10 @@ class OrderDeliverRequest(RequestModel):
         return stored_json(value, "result", limits.RESULT_MAX_BYTES)
 
 
-class ResolveRequest(RequestModel):
-    model_config = with_examples(
-        {"outcome": "split", "buyer_amount": 10, "seller_amount": 10, "note": "Half the bullets were usable."}
-    )
-    outcome: Literal["refund", "pay", "split"] = Field(
-        description="refund: the whole escrow back to the buyer; pay: the seller paid (minus the fee); split: "
-        "buyer_amount back to the buyer and seller_amount paid to the seller (minus the fee on it)."
-    )
-    buyer_amount: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] | None = None
-    seller_amount: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] | None = None
-    note: Annotated[DisplayText, Field(min_length=1, max_length=limits.REASON_MAX)] = Field(
-        description="Why: both parties see it."
-    )
-
-    @model_validator(mode="after")
-    def _amounts(self) -> ResolveRequest:
-        given = (self.buyer_amount is not None, self.seller_amount is not None)
-        if self.outcome == "split" and given != (True, True):
-            raise ValueError("a split names buyer_amount and seller_amount (they sum to the escrow)")
-        if self.outcome != "split" and any(given):
-            raise ValueError("only a split names amounts")
-        return self
-
-
-class Party(ApiModel):
-    id: str
-    name: str | None = None
-
-
 class OrderDelivery(ApiModel):
     message: str | None = None
     result: Any = None
     attachments: list[str] = []
-
-
-class Dispute(ApiModel):
-    opened_by: str
-    reason: str
-    opened_at: str
-    status_before: str
-
-
-class Resolution(ApiModel):
-    outcome: Literal["refund", "pay", "split"]
-    buyer_amount: int
-    seller_amount: int = Field(description="Before the platform's fee.")
-    note: str
-    resolved_by: str
-    resolved_at: str
 
 
 class Order(ApiModel):
@@ -293,3 +239,14 @@ class OrderList(ApiModel):
 class Approved(ApiModel):
     order: Order
     payment: dict[str, int] = Field(description="total, platform_fee and seller_received, in credits.")
+
+
+class OpenDispute(ApiModel):
+    kind: Literal["task", "order"]
+    task: Task | None = Field(default=None, description="A disputed task, with its result.")
+    order: Order | None = Field(default=None, description="A disputed order, with its delivery.")
+
+
+class DisputeList(ApiModel):
+    disputes: list[OpenDispute] = Field(description="Oldest dispute first.")
+    next_cursor: str | None = Field(default=None, description="Send as `cursor` for the next page; null: no more.")

@@ -15,7 +15,6 @@ from typing import Any
 from taskboard.core.errors import (
     Conflict,
     GigNotOrderable,
-    InvalidRequest,
     OperatorsOnly,
     OrderNotFound,
     OwnGig,
@@ -28,17 +27,19 @@ from taskboard.gigs.catalog import Gigs
 from taskboard.gigs.models import (
     Approved,
     CreateOrderRequest,
+    DisputeList,
+    OpenDispute,
     Order,
     OrderDeliverRequest,
     OrderDelivery,
     OrderList,
-    ResolveRequest,
 )
 from taskboard.money.rules import fee_of
 from taskboard.reputation.models import Reviewed, ReviewRequest
 from taskboard.tasks import contributions, lifecycle, orders
 from taskboard.tasks.items import BUYER_PREFIX, DISPUTES, SELLER_PREFIX, Change, Delivery, StoredTask, TaskBody
 from taskboard.tasks.lifecycle import Status, TaskState
+from taskboard.tasks.models import ResolveRequest
 from taskboard.tasks.reads import Owns, is_task_id, review_view
 from taskboard.tasks.service import TaskBoard
 from taskboard.tasks.writes import MAX_RACES, Decision
@@ -135,23 +136,16 @@ class OrderBook(TaskBoard):
     def cancel_order(self, order_id: str, caller: str, reason: str | None) -> Order:
         return self._order_change(order_id, caller, "cancel", lambda s, now: orders.cancel(s, caller, now, reason))
 
-    def dispute(self, order_id: str, caller: str, reason: str) -> Order:
+    def dispute_order(self, order_id: str, caller: str, reason: str) -> Order:
         return self._order_change(order_id, caller, "dispute", lambda s, now: orders.dispute(s, caller, now, reason))
 
-    def resolve(self, order_id: str, operator: str, role: str, request: ResolveRequest) -> Order:
+    def resolve_order(self, order_id: str, operator: str, role: str, request: ResolveRequest) -> Order:
         """The operator settles a dispute; its amounts must sum to the escrow."""
         if role != OPERATOR:
             raise OperatorsOnly("Only the deployment's operator can resolve a dispute.")
 
         def decide(state: TaskState, now: datetime) -> TaskState:
-            if request.outcome == "split":
-                assert request.buyer_amount is not None and request.seller_amount is not None
-                if request.buyer_amount + request.seller_amount != state.budget:
-                    raise InvalidRequest(
-                        f"buyer_amount + seller_amount must be the escrow, {state.budget} credits "
-                        f"(sent {request.buyer_amount} + {request.seller_amount}).",
-                        escrow=state.budget,
-                    )
+            orders.check_split(state, request.outcome, request.buyer_amount, request.seller_amount)
             return orders.resolve(state, operator, now, request.outcome, request.buyer_amount, request.note)
 
         return self._order_change(order_id, operator, "resolve", decide, viewer_role=OPERATOR)
@@ -237,21 +231,27 @@ class OrderBook(TaskBoard):
             next_cursor=encode_scan(positions) if more else None,
         )
 
-    def disputes(self, role: str, limit: int, cursor: str | None) -> OrderList:
-        """The open disputes, oldest first (the operator's queue)."""
+    def disputes(self, role: str, limit: int, cursor: str | None) -> DisputeList:
+        """The open disputes of tasks and orders, oldest first (the operator's queue), each with what was
+        delivered: one Query of the DISPUTES partition and one BatchGetItem."""
         if role != OPERATOR:
             raise OperatorsOnly("Only the deployment's operator can list disputes.")
         page = self.tasks.listing_page("Available", DISPUTES, limit=limit, ascending=True, after=decode_cursor(cursor))
-        loaded = self.tasks.load_many([key.rsplit("#", 1)[1] for key in page.sort_keys])
+        ids = [key.rsplit("#", 1)[1] for key in page.sort_keys]
+        loaded = self.tasks.load_many(ids, deliveries=True)
         now = self.clock()
-        shown = [
-            self.order_view(loaded[key.rsplit("#", 1)[1]], None, now, OPERATOR)
-            for key in page.sort_keys
-            if key.rsplit("#", 1)[1] in loaded and loaded[key.rsplit("#", 1)[1]].state.status is Status.DISPUTED
-        ]
-        return OrderList(
-            orders=shown, next_cursor=encode_cursor(page.resume_after) if page.more and page.resume_after else None
-        )
+        shown = []
+        for stored in (loaded[task_id] for task_id in ids if task_id in loaded):
+            if stored.state.status is not Status.DISPUTED:
+                continue  # settled since the index was read
+            if orders.is_order(stored.state):
+                shown.append(OpenDispute(kind="order", order=self.order_view(stored, None, now, OPERATOR)))
+            else:  # the operator judges the result: shown as to a party
+                shown.append(
+                    OpenDispute(kind="task", task=self._view(stored, OPERATOR, now, owns=lambda account: True))
+                )
+        resume = page.resume_after if page.more else None
+        return DisputeList(disputes=shown, next_cursor=encode_cursor(resume) if resume else None)
 
     # ---- mechanics ----------------------------------------------------------------------------------------
 

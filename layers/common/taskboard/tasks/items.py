@@ -23,7 +23,8 @@ FEED_INDEXES = {"EventsByPoster": "feed_poster", "EventsByWorker": "feed_worker"
 _FEED_READS_PER_INDEX = 5
 EVENT_RETENTION_DAYS = 30
 _STATE_FIELDS = {f.name: f for f in fields(TaskState)}
-# An order's own fields (lifecycle.TaskState): stored only when set, so a task's STATE item carries none of them.
+# The fields an order has (lifecycle.TaskState; a task uses some: revisions, a dispute): stored only when set, so a
+# task's STATE item carries none of them until it needs them.
 _ORDER_FIELDS = frozenset(list(_STATE_FIELDS)[list(_STATE_FIELDS).index("kind") :])
 ORDER_KIND = "order"
 # An order's listings, in the task listing indexes under partitions no tag can name (a tag is lower case):
@@ -121,6 +122,8 @@ def state_item(state: TaskState) -> dict[str, Any]:
         # indexes, whose projected attributes (poster_id, budget, past_workers, ...) are STATE's own. One item
         # fewer in every transaction that moves a task between indexes.
         values |= _listing_keys(state, ALL_TAG)
+        if state.status is Status.DISPUTED:  # the operator's queue, with the orders' disputes
+            values |= {"avail_pk": DISPUTES, "avail_sk": f"{state.disputed_at}#{state.id}"}
     return {**keys.in_task(state.id, "STATE"), **codec.item(**values)}
 
 

@@ -4,6 +4,7 @@
       ^               |  (release, expiry)    |  (reject)
       +---------------+-----------------------+      (when attempts reach max_attempts: failed)
     open --cancel--> cancelled
+    delivered --revise--> claimed (the same worker and attempt)    delivered --dispute--> disputed (tasks.orders)
 
 Every transition returns a new `TaskState` with `version` + 1; the repository writes it only if the stored
 version is still the one that was read, so two racing transitions can never both win.
@@ -22,6 +23,7 @@ from taskboard.core.errors import (
     NotThePoster,
     NotTheWorker,
     OwnTask,
+    RevisionsExhausted,
     SameOwner,
     StaleClaim,
     TaskNotClaimable,
@@ -264,6 +266,32 @@ def reject(state: TaskState, caller: str, now: datetime, reason: str | None = No
     if state.status is not Status.DELIVERED:
         raise InvalidTransition(f"Only a delivered task can be rejected; this one is {settle(state, now).status}.")
     return _advance(_end_attempt(state, ended_at=to_iso(now)), now, last_rejection_reason=reason)
+
+
+def revise(state: TaskState, caller: str, now: datetime, feedback: str) -> TaskState:
+    """The poster sends the delivery back to the same worker with feedback, instead of rejecting it: claimed
+    again by that worker, the same attempt, with the task's timeout from now. Past the task's
+    revisions_included, RevisionsExhausted (409)."""
+    check_poster(state, caller)
+    if state.status is not Status.DELIVERED:
+        raise InvalidTransition(f"Only a delivered task can be sent back; this one is {settle(state, now).status}.")
+    if state.revisions_used >= state.revisions_included:
+        raise RevisionsExhausted(
+            f"This task allows {state.revisions_included} revision(s) and has used {state.revisions_used}: "
+            "complete or reject the delivery, or open a dispute.",
+            revisions_used=state.revisions_used,
+            revisions_remaining=0,
+        )
+    return _advance(
+        state,
+        now,
+        status=Status.CLAIMED,
+        expires_at=to_iso(later(now, state.timeout_seconds)),
+        delivered_at=None,
+        auto_complete_at=None,
+        revisions_used=state.revisions_used + 1,
+        revision_feedback=feedback,
+    )
 
 
 def cancel(state: TaskState, caller: str, now: datetime) -> TaskState:

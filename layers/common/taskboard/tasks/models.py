@@ -81,6 +81,11 @@ class CreateTaskRequest(RequestModel):
     min_completed: Annotated[int, Field(ge=0, le=limits.MIN_COMPLETED_MAX)] = Field(
         default=0, description="A qualification: only agents with at least this many completed tasks."
     )
+    revisions_included: Annotated[int, Field(ge=limits.REVISIONS_INCLUDED[0], le=limits.REVISIONS_INCLUDED[1])] = Field(
+        default=0,
+        description="Deliveries the poster may send back to the same worker with feedback (POST "
+        "/tasks/{task_id}/revision) instead of rejecting them.",
+    )
     callback_url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX)] | None = Field(
         default=None,
         description="An https URL that receives this task's events, signed (a one-task webhook subscription "
@@ -149,7 +154,60 @@ class RejectRequest(RequestModel):
     reason: Annotated[DisplayText, Field(max_length=limits.REASON_MAX)] | None = None
 
 
-TaskStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled"]
+# ---- disputes and revisions (tasks and orders alike) ----
+
+
+class RequiredReasonRequest(RequestModel):
+    model_config = with_examples({"reason": "The delivery ignores the requirements."})
+    reason: Annotated[DisplayText, Field(min_length=1, max_length=limits.REASON_MAX)]
+
+
+class RevisionRequest(RequestModel):
+    model_config = with_examples({"feedback": "Bullet 3 repeats bullet 1; cover the methods section instead."})
+    feedback: Annotated[DisplayText, Field(min_length=1, max_length=limits.REASON_MAX)]
+
+
+class ResolveRequest(RequestModel):
+    model_config = with_examples(
+        {"outcome": "split", "buyer_amount": 10, "seller_amount": 10, "note": "Half the bullets were usable."}
+    )
+    outcome: Literal["refund", "pay", "split"] = Field(
+        description="refund: the whole escrow back to the buyer; pay: the seller paid (minus the fee); split: "
+        "buyer_amount back to the buyer and seller_amount paid to the seller (minus the fee on it)."
+    )
+    buyer_amount: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] | None = None
+    seller_amount: Annotated[int, Field(ge=0, le=limits.BUDGET_MAX)] | None = None
+    note: Annotated[DisplayText, Field(min_length=1, max_length=limits.REASON_MAX)] = Field(
+        description="Why: both parties see it."
+    )
+
+    @model_validator(mode="after")
+    def _amounts(self) -> ResolveRequest:
+        given = (self.buyer_amount is not None, self.seller_amount is not None)
+        if self.outcome == "split" and given != (True, True):
+            raise ValueError("a split names buyer_amount and seller_amount (they sum to the escrow)")
+        if self.outcome != "split" and any(given):
+            raise ValueError("only a split names amounts")
+        return self
+
+
+class Dispute(ApiModel):
+    opened_by: str
+    reason: str
+    opened_at: str
+    status_before: str
+
+
+class Resolution(ApiModel):
+    outcome: Literal["refund", "pay", "split"]
+    buyer_amount: int
+    seller_amount: int = Field(description="Before the platform's fee.")
+    note: str
+    resolved_by: str
+    resolved_at: str
+
+
+TaskStatus = Literal["open", "claimed", "delivered", "completed", "failed", "cancelled", "disputed"]
 
 
 class Task(ApiModel):
@@ -180,6 +238,11 @@ class Task(ApiModel):
     cancelled_at: str | None
     failed_at: str | None
     last_rejection_reason: str | None
+    revisions_included: int = Field(default=0, description="Revisions the poster may ask of the worker.")
+    revisions_used: int = 0
+    revision_feedback: str | None = None
+    dispute: Dispute | None = Field(default=None, description="Once the poster or the worker disputed it.")
+    resolution: Resolution | None = Field(default=None, description="Once the operator settled its dispute.")
     result: Any = Field(default=None, description="Only for the poster and the worker; null for everyone else.")
     result_url: str | None = Field(default=None, description="Only for the poster and the worker.")
     review: Review | None = Field(default=None, description="The poster's review, once the task is completed.")

@@ -88,9 +88,10 @@ def check_buyer(state: TaskState, caller: str) -> None:
 
 def _require(state: TaskState, action: str, *allowed: Status) -> None:
     if state.status not in allowed:
-        named = " or ".join(str(status) for status in allowed)
+        named, kind = " or ".join(str(status) for status in allowed), "order" if is_order(state) else "task"
         raise InvalidTransition(
-            f"Only a {named} order can be {action}; this one is {state.status}.", order_status=str(state.status)
+            f"Only a {named} {kind} can be {action}; this one is {state.status}.",
+            **{f"{kind}_status": str(state.status)},
         )
 
 
@@ -186,10 +187,11 @@ def cancel(state: TaskState, caller: str, now: datetime, reason: str | None) -> 
 
 
 def dispute(state: TaskState, caller: str, now: datetime, reason: str) -> TaskState:
-    """Either party takes an order in progress or delivered to the operator: no timer runs while it is disputed."""
+    """Either party takes an order in progress or delivered (a task: delivered) to the operator: no timer runs
+    while it is disputed. The same rule for both: a task's poster is its buyer, its worker its seller."""
     if caller not in (state.poster_id, state.claimed_by):
-        raise NotAParty("Only the order's buyer or seller can dispute it.")
-    _require(state, "disputed", *sorted(DISPUTABLE))
+        raise NotAParty(f"Only the {'order' if is_order(state) else 'task'}'s two parties can dispute it.")
+    _require(state, "disputed", *sorted(DISPUTABLE if is_order(state) else {Status.DELIVERED}))
     return _advance(
         state,
         now,
@@ -200,6 +202,16 @@ def dispute(state: TaskState, caller: str, now: datetime, reason: str) -> TaskSt
         dispute_reason=reason,
         auto_complete_at=None,
     )
+
+
+def check_split(state: TaskState, outcome: Outcome, buyer_amount: int | None, seller_amount: int | None) -> None:
+    """A split's two amounts must be the whole escrow (InvalidRequest, naming it)."""
+    if outcome == "split" and (buyer_amount or 0) + (seller_amount or 0) != state.budget:
+        raise InvalidRequest(
+            f"buyer_amount + seller_amount must be the escrow, {state.budget} credits "
+            f"(sent {buyer_amount} + {seller_amount}).",
+            escrow=state.budget,
+        )
 
 
 def resolve(
@@ -244,6 +256,12 @@ EVENTS: dict[str, tuple[DomainEvent, ...]] = {
     "dispute": (DomainEvent("order.disputed"),),
     "resolve": (DomainEvent("order.resolved", "operator"),),
 }
+# A task's own (lifecycle.revise, and dispute and resolve above).
+TASK_EVENTS: dict[str, tuple[DomainEvent, ...]] = {
+    "revision": (DomainEvent("task.revision_requested", "poster"),),
+    "dispute": (DomainEvent("task.disputed"),),
+    "resolve": (DomainEvent("task.resolved", "operator"),),
+}
 
 
 def summary(state: TaskState, now: datetime) -> dict[str, object]:
@@ -275,6 +293,13 @@ def summary(state: TaskState, now: datetime) -> dict[str, object]:
         "created_at": state.created_at,
         "updated_at": state.updated_at,
     }
+    shown |= dispute_views(state)
+    return {name: value for name, value in shown.items() if value is not None}
+
+
+def dispute_views(state: TaskState) -> dict[str, object]:
+    """A dispute and its resolution as shown (of a task or an order), once there is one."""
+    shown: dict[str, object] = {}
     if state.disputed_at is not None:
         shown["dispute"] = {
             "opened_by": state.disputed_by,
@@ -291,4 +316,4 @@ def summary(state: TaskState, now: datetime) -> dict[str, object]:
             "resolved_by": state.resolved_by,
             "resolved_at": state.resolved_at,
         }
-    return {name: value for name, value in shown.items() if value is not None}
+    return shown

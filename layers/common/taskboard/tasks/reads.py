@@ -21,7 +21,7 @@ from taskboard.money.purse import Purse
 from taskboard.reputation.models import Review
 from taskboard.reputation.record import Record
 from taskboard.reputation.reviews import StoredReview
-from taskboard.tasks import finding, lifecycle
+from taskboard.tasks import finding, lifecycle, orders
 from taskboard.tasks.finding import Search
 from taskboard.tasks.items import (
     ALL_TAG,
@@ -52,7 +52,15 @@ Owns = Callable[[str], bool]
 # terms (what a worker decides on); the later events leave them out: they never change.
 BODIES = {"description", "input", "output_schema", "result", "result_url"}
 POSTING_TERMS = frozenset(
-    {"requires_human", "timeout_seconds", "max_attempts", "auto_complete_seconds", "min_rating", "min_completed"}
+    {
+        "requires_human",
+        "timeout_seconds",
+        "max_attempts",
+        "auto_complete_seconds",
+        "min_rating",
+        "min_completed",
+        "revisions_included",
+    }
 )
 WAITING_FOR_RESULT = frozenset({Status.OPEN, Status.CLAIMED})
 
@@ -268,6 +276,10 @@ class TaskReads:
             cancelled_at=state.cancelled_at,
             failed_at=state.failed_at,
             last_rejection_reason=state.last_rejection_reason,
+            revisions_included=state.revisions_included,
+            revisions_used=state.revisions_used,
+            revision_feedback=state.revision_feedback,
+            **orders.dispute_views(state),  # type: ignore[arg-type]  # dispute and resolution, as dicts
             result=delivery.result if visible and delivery else None,
             result_url=delivery.result_url if visible and delivery else None,
             review=review_view(state.id, stored.review) if stored.review else None,

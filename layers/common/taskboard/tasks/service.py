@@ -16,6 +16,7 @@ from taskboard.core.errors import (
     Conflict,
     InvalidRequest,
     NotQualified,
+    OperatorsOnly,
     OwnTask,
     ResultInvalid,
     SameOwner,
@@ -28,7 +29,7 @@ from taskboard.money.purse import Purse
 from taskboard.reputation.models import Reputation, Reviewed, ReviewRequest
 from taskboard.reputation.record import Record
 from taskboard.reputation.reviews import StoredReview, review_puts
-from taskboard.tasks import contributions, finding, lifecycle
+from taskboard.tasks import contributions, finding, lifecycle, orders
 from taskboard.tasks.finding import Search
 from taskboard.tasks.items import (
     Change,
@@ -43,6 +44,7 @@ from taskboard.tasks.models import (
     CreateTaskRequest,
     DeliverRequest,
     NextTaskResponse,
+    ResolveRequest,
     Task,
 )
 from taskboard.tasks.reads import review_view
@@ -115,6 +117,7 @@ class TaskBoard(TaskWrites):
             budget=request.budget,
             min_rating=request.min_rating,
             min_completed=request.min_completed,
+            revisions_included=request.revisions_included,
         )
         body = TaskBody(description=request.description, input=request.input, output_schema=request.output_schema)
         state, events = self._record(None, state, now)
@@ -239,6 +242,47 @@ class TaskBoard(TaskWrites):
 
     def cancel(self, task_id: str, caller: str) -> Task:
         return self._transition(task_id, caller, lambda s, now: lifecycle.cancel(s, caller, now))
+
+    def revise(self, task_id: str, caller: str, feedback: str) -> Task:
+        """The poster sends the delivery back to its worker with feedback (within the task's revisions)."""
+        changed = self._task_rule(
+            task_id, caller, "revision", lambda s, now: lifecycle.revise(s, caller, now, feedback)
+        )
+        return self._view(changed[0], caller, changed[1])
+
+    def dispute(self, task_id: str, caller: str, reason: str) -> Task:
+        """The poster or the worker takes a delivered task to the operator (its auto-complete stops)."""
+        changed = self._task_rule(task_id, caller, "dispute", lambda s, now: orders.dispute(s, caller, now, reason))
+        return self._view(changed[0], caller, changed[1])
+
+    def resolve(self, task_id: str, operator: str, role: str, request: ResolveRequest) -> Task:
+        """The operator settles a task's dispute as an order's (taskboard.tasks.orders.resolve): the poster refunded,
+        the worker paid, or the budget split; the answer shows the operator the result it judged."""
+        if role != "operator":
+            raise OperatorsOnly("Only the deployment's operator can resolve a dispute.")
+
+        def decide(state: TaskState, now: datetime) -> TaskState:
+            orders.check_split(state, request.outcome, request.buyer_amount, request.seller_amount)
+            return orders.resolve(state, operator, now, request.outcome, request.buyer_amount, request.note)
+
+        changed = self._task_rule(task_id, operator, "resolve", decide)
+        return self._view(changed[0], operator, changed[1], owns=lambda account: True)  # the result it judged
+
+    def _task_rule(
+        self, task_id: str, caller: str, rule: str, decide: Callable[[TaskState, datetime], TaskState]
+    ) -> tuple[StoredTask, datetime]:
+        """A task rule whose events the rule names (tasks.orders.TASK_EVENTS; a dispute's cause: who opened it)."""
+
+        def decision(stored: StoredTask, now: datetime) -> Decision:
+            events = orders.TASK_EVENTS[rule]
+            if rule == "dispute":
+                cause = "worker" if caller == stored.state.claimed_by else "poster"
+                events = tuple(replace(event, cause=cause) for event in events)
+            return Decision(decide(self._readable(stored, caller, now).state, now), events=events)
+
+        changed = self._apply(task_id, decision, Conflict("The task is changing too fast; try again."))
+        assert changed is not None
+        return changed
 
     def review(self, task_id: str, caller: str, request: ReviewRequest) -> Reviewed:
         """The poster rates the worker of a completed task, once, perhaps with a tip. The review, the tip with

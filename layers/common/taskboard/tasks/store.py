@@ -310,10 +310,12 @@ class TaskRepository(TableAccess):
             found[state.id] = state
         return found
 
-    def load_many(self, task_ids: list[str]) -> dict[str, StoredTask]:
-        """State and body of each task (no delivery), in BatchGetItem requests of at most 100 keys."""
+    def load_many(self, task_ids: list[str], deliveries: bool = False) -> dict[str, StoredTask]:
+        """State and body of each task (and, with `deliveries`, its current delivery), in BatchGetItem requests of
+        at most 100 keys."""
         found: dict[str, list[dict[str, Any]]] = {}
-        lookups = [keys.in_task(task_id, sort) for task_id in dict.fromkeys(task_ids) for sort in ("STATE", "BODY")]
+        sorts = ("STATE", "BODY", "RESULT") if deliveries else ("STATE", "BODY")
+        lookups = [keys.in_task(task_id, sort) for task_id in dict.fromkeys(task_ids) for sort in sorts]
         for item in self.batch_get(lookups):
             found.setdefault(keys.task_id_of(item["pk"]["S"]), []).append(item)
         tasks = {task_id: _assemble(task_id, items) for task_id, items in found.items()}

@@ -36,6 +36,9 @@ class Decision:
     events: tuple[lifecycle.DomainEvent, ...] | None = None  # None: those the status change implies
 
 
+UNLESS_USED = ("revisions_included", "revisions_used")
+
+
 class TaskWrites(TaskReads):
     """Read-decide-write (`_apply`, `_transition`), the events of a change (`_record`) and its one writer
     (`_commit`). TaskBoard (taskboard.tasks.service) and OrderBook (taskboard.gigs.orderbook) are made of it."""
@@ -84,6 +87,9 @@ class TaskWrites(TaskReads):
             return "order", shown, shown
         view = self._view(StoredTask(after, TaskBody()), None, now)
         summary = view.model_dump(mode="json", exclude=BODIES | {"review"}, exclude_none=True)
+        for name in UNLESS_USED:  # a task that allows no revisions says nothing of them: the item stays small
+            if not summary.get(name):
+                summary.pop(name, None)
         return "task", summary, {name: value for name, value in summary.items() if name not in POSTING_TERMS}
 
     def _transition(
