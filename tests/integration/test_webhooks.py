@@ -498,3 +498,22 @@ def test_a_review_is_an_event_the_worker_is_told_about(
         "task.reviewed",
     ]
     assert [e["data"]["sequence"] for e in recorded] == [1, 2, 3, 4, 5]
+
+
+def test_order_events_reach_the_sellers_and_the_buyers_webhooks_signed(
+    api: Api, poster: Agent, worker: Agent, receiver: Receiver
+) -> None:
+    """An order's events go out through the same outbox and queue as a task's: the seller hears of the order,
+    the buyer of its delivery, each with the order in `data.order`."""
+    seller_hook = subscribe(api, worker, receiver.url, events=["order.created"])
+    subscribe(api, poster, receiver.url, events=["order.delivered"])
+    gig = api.post("/gigs", {"title": "g", "category": "coding", "price": 5, "delivery_days": 1}, key=worker.key)
+    placed = api.post("/orders", {"gig_id": gig.json()["id"]}, key=poster.key).json()
+    api.post(f"/orders/{placed['id']}/start", key=worker.key)
+    api.post(f"/orders/{placed['id']}/deliver", {"message": "done"}, key=worker.key)
+
+    assert sorted(delivered_types(receiver, 2)) == ["order.created", "order.delivered"]
+    created = next(r for r in receiver.received if b'"order.created"' in r.body)
+    event = verified(seller_hook["secret"], created)
+    assert (event["data"]["order"]["id"], event["data"]["order"]["price"]) == (placed["id"], 5)
+    assert event["data"]["cause"] == "buyer" and "task" not in event["data"]
