@@ -182,6 +182,10 @@ def test_a_dispute_is_split_by_the_operator_and_the_credits_add_up(
     assert event_types(placed["id"])[-2:] == ["order.disputed", "order.resolved"]
     seen = api.get(f"/orders/{placed['id']}", key=seller.key).json()
     assert seen["resolution"]["note"] == "half usable"
+    # the operator reads an order it was asked to settle, and no other
+    assert api.get(f"/orders/{placed['id']}", key=operator.key).json()["my_role"] == "operator"
+    untouched = order(api, buyer, new_gig(api, seller, price=1))
+    assert api.get(f"/orders/{untouched['id']}", key=operator.key).status == 404
 
 
 def test_a_delivered_order_nobody_approves_completes_by_its_timer(

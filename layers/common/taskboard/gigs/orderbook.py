@@ -185,7 +185,8 @@ class OrderBook(TaskBoard):
     # ---- reads --------------------------------------------------------------------------------------------
 
     def order(self, order_id: str, caller: str, role: str, owns: Owns | None = None) -> Order:
-        """One order, to its two parties, their owners and the operator; anyone else 404 (as if there were none)."""
+        """One order, to its two parties and their owners (and, once disputed, the operator); anyone else 404 (as
+        if there were none)."""
         stored = self._load(order_id)
         viewer = self._viewer(stored.state, caller, role, owns)
         if viewer is None:
@@ -294,7 +295,7 @@ class OrderBook(TaskBoard):
             return "buyer"
         if caller == state.claimed_by:
             return "seller"
-        if role == OPERATOR:
+        if role == OPERATOR and state.disputed_at is not None:  # an order it was asked to settle, and no other
             return OPERATOR
         if owns is not None and (owns(state.poster_id) or (state.claimed_by is not None and owns(state.claimed_by))):
             return "owner"
