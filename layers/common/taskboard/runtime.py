@@ -80,6 +80,7 @@ def gigs() -> Gigs:
 def order_book() -> OrderBook:
     """The task board with the order's rules (taskboard.gigs.orderbook.OrderBook), on the same table and purse."""
     from taskboard.gigs.orderbook import OrderBook
+    from taskboard.gigs.store import GigRepository
     from taskboard.money.purse import Purse
     from taskboard.reputation.store import Records
     from taskboard.tasks.store import TaskRepository
@@ -89,7 +90,7 @@ def order_book() -> OrderBook:
         TaskRepository(settings.table_name),
         purse=Purse(settings.table_name, settings.fee_percent, fee_accounts=settings.fee_accounts),
         records=Records(settings.table_name).of,
-        gigs=gigs(),
+        gigs=GigRepository(settings.table_name),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from taskboard.core.errors import (
     Conflict,
+    GigNotFound,
     GigNotOrderable,
     OperatorsOnly,
     OrderNotFound,
@@ -23,7 +24,6 @@ from taskboard.core.errors import (
 )
 from taskboard.core.pagination import decode_cursor, decode_scan, encode_cursor, encode_scan
 from taskboard.core.schema_check import result_errors
-from taskboard.gigs.catalog import Gigs
 from taskboard.gigs.models import (
     Approved,
     CreateOrderRequest,
@@ -34,6 +34,7 @@ from taskboard.gigs.models import (
     OrderDelivery,
     OrderList,
 )
+from taskboard.gigs.store import GigRepository
 from taskboard.money.rules import fee_of
 from taskboard.reputation.models import Reviewed, ReviewRequest
 from taskboard.tasks import contributions, lifecycle, orders
@@ -56,9 +57,9 @@ _NEWEST = "9999-12-31T23:59:59.999999Z#ffffffff-ffff-ffff-ffff-ffffffffffff"
 class OrderBook(TaskBoard):
     """Orders: the task board's machinery with the order's rules (taskboard.tasks.orders)."""
 
-    def __init__(self, *args: Any, gigs: Gigs, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, gigs: GigRepository, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.catalog = gigs
+        self.gigs = gigs  # the gigs' items only: an order function loads no categories and no accounts' models
 
     # ---- placing ----------------------------------------------------------------------------------------------
 
@@ -67,7 +68,9 @@ class OrderBook(TaskBoard):
         The gig's order count moves in the same transaction, on the condition that the gig is still active at
         the price read; a gig paused meanwhile answers 409 gig_not_orderable."""
         for _ in range(MAX_RACES):
-            gig = self.catalog.load(request.gig_id)
+            gig = self.gigs.load(request.gig_id) if is_task_id(request.gig_id) else None
+            if gig is None:
+                raise GigNotFound(f"No gig with id {request.gig_id!r}.")
             if gig.status != "active":
                 raise GigNotOrderable(f"This gig is {gig.status}: it takes no orders.", gig_status=gig.status)
             if gig.seller_id == caller:
@@ -104,7 +107,7 @@ class OrderBook(TaskBoard):
                 tuple(events),
                 contributions.of_change(None, state, (), self._fee_percent),
                 body=body,
-                items=(self.catalog.gigs.order_placed(gig),),
+                items=(self.gigs.order_placed(gig),),
             )
             try:
                 self._commit(change, now)
@@ -264,7 +267,7 @@ class OrderBook(TaskBoard):
         return stored
 
     def _review_items(self, state: TaskState, rating: int) -> tuple[dict[str, Any], ...]:
-        return (self.catalog.gigs.rated(state.gig_id, rating),) if state.gig_id else ()
+        return (self.gigs.rated(state.gig_id, rating),) if state.gig_id else ()
 
     def _order_change(
         self,
