@@ -390,7 +390,7 @@ def test_an_event_is_sent_iff_its_change_committed_even_if_the_lambda_dies_right
     subscribe(api, poster, receiver.url)
     task = api.post_task(poster)
     receiver.wait_for(lambda seen: len(seen) == 1)
-    committed = TaskRepository._transact
+    committed = TaskRepository.transact
 
     def dies_after_commit(self: TaskRepository, actions: list[dict[str, Any]]) -> None:
         committed(self, actions)
@@ -400,15 +400,15 @@ def test_an_event_is_sent_iff_its_change_committed_even_if_the_lambda_dies_right
         raise RuntimeError("the Lambda was killed before the write")
 
     # a claim whose Lambda dies after its transaction: the caller sees an error, the subscriber the event
-    monkeypatch.setattr(TaskRepository, "_transact", dies_after_commit)
+    monkeypatch.setattr(TaskRepository, "transact", dies_after_commit)
     assert api.post(f"/tasks/{task['id']}/claim", key=worker.key).status == 500
-    monkeypatch.setattr(TaskRepository, "_transact", committed)
+    monkeypatch.setattr(TaskRepository, "transact", committed)
     assert delivered_types(receiver, 2) == ["task.created", "task.claimed"]
 
     # a delivery whose Lambda dies before its transaction: no change, so no event, ever
-    monkeypatch.setattr(TaskRepository, "_transact", dies_before_commit)
+    monkeypatch.setattr(TaskRepository, "transact", dies_before_commit)
     assert api.post(f"/tasks/{task['id']}/deliver", {"result": 1}, key=worker.key).status == 500
-    monkeypatch.setattr(TaskRepository, "_transact", committed)
+    monkeypatch.setattr(TaskRepository, "transact", committed)
     assert api.post(f"/tasks/{task['id']}/release", key=worker.key).status == 200
     assert delivered_types(receiver, 3) == ["task.created", "task.claimed", "task.released"]
     assert [e["type"] for e in board_events(task["id"])] == ["task.created", "task.claimed", "task.released"]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from taskboard.core.errors import Unavailable
+from taskboard.core.errors import Unavailable, WriteConflict
 
 BATCH_GET_MAX = 100  # keys per BatchGetItem request (DynamoDB's limit)
 # How long batch_get keeps asking for keys DynamoDB left unprocessed before it gives up (503, retry later).
@@ -61,6 +61,17 @@ class TableAccess:
         if self._dynamodb is None:
             self._dynamodb = client("dynamodb")
         return self._dynamodb
+
+    def transact(self, actions: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems: all of `actions` or nothing. Raises WriteConflict when a condition failed or
+        another transaction held an item (another change came first: read again and decide again)."""
+        try:
+            self.db.transact_write_items(TransactItems=actions)
+        except self.db.exceptions.TransactionCanceledException as error:
+            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise WriteConflict() from error
+            raise
 
     def batch_get(self, keys: list[dict[str, Any]], **options: Any) -> Iterator[dict[str, Any]]:
         """Every item of `keys` that exists, in BatchGetItem requests of at most 100 keys; the keys DynamoDB

@@ -127,13 +127,13 @@ class Gigs:
     ) -> GigList:
         """Active gigs, newest first: of a category (its own listing), of a seller, or all; price and rating
         filtered on the gigs read. A seller listing its own gigs sees its paused and archived ones too."""
+        wanted_category = self._category(category) if category is not None else None
         if seller is not None:
             index, partition = "ByStatus", seller_partition(seller)
-        elif category is not None:
-            index, partition = "Available", category_partition(self._category(category))
+        elif wanted_category is not None:
+            index, partition = "Available", category_partition(wanted_category)
         else:
             index, partition = "ByTag", ALL_GIGS
-        wanted_category = self._category(category) if category is not None else None
         after = decode_cursor(cursor)
         found: list[StoredGig] = []
         stopped: str | None = after

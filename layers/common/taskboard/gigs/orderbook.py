@@ -36,7 +36,6 @@ from taskboard.gigs.models import (
 )
 from taskboard.gigs.store import GigRepository
 from taskboard.money.rules import fee_of
-from taskboard.reputation.models import Reviewed, ReviewRequest
 from taskboard.tasks import contributions, lifecycle, orders
 from taskboard.tasks.items import BUYER_PREFIX, DISPUTES, SELLER_PREFIX, Change, Delivery, StoredTask, TaskBody
 from taskboard.tasks.lifecycle import Status, TaskState
@@ -179,12 +178,6 @@ class OrderBook(TaskBoard):
         assert changed is not None
         return self.order_view(changed[0], caller, changed[1])
 
-    def review(self, task_id: str, caller: str, request: ReviewRequest) -> Reviewed:
-        """The buyer rates the seller of a completed order, once, perhaps with a tip (TaskBoard.review, with the
-        gig's rating in the same transaction: _review_items)."""
-        orders.check_buyer(self._load(task_id).state, caller)
-        return super().review(task_id, caller, request)
-
     # ---- reads --------------------------------------------------------------------------------------------
 
     def order(self, order_id: str, caller: str, role: str, owns: Owns | None = None) -> Order:
@@ -265,6 +258,9 @@ class OrderBook(TaskBoard):
         if stored is None or not orders.is_order(stored.state):
             raise OrderNotFound(f"No order with id {task_id!r}.")
         return stored
+
+    def _check_reviewer(self, state: TaskState, caller: str) -> None:
+        orders.check_buyer(state, caller)  # the buyer rates the seller, once (TaskBoard.review)
 
     def _review_items(self, state: TaskState, rating: int) -> tuple[dict[str, Any], ...]:
         return (self.gigs.rated(state.gig_id, rating),) if state.gig_id else ()

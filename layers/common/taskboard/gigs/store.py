@@ -147,7 +147,7 @@ class GigRepository(TableAccess):
 
     def create(self, gig: StoredGig) -> None:
         """A new gig: both items, on the condition that its id is new (one transaction)."""
-        self._transact(
+        self.transact(
             [
                 {
                     "Put": {
@@ -173,7 +173,7 @@ class GigRepository(TableAccess):
             except self.db.exceptions.ConditionalCheckFailedException as error:
                 raise WriteConflict() from error
             return
-        self._transact(
+        self.transact(
             [
                 {"Put": {"TableName": self.table, "Item": gig_item(after), **condition}},
                 {"Put": {"TableName": self.table, "Item": body_item(after)}},
@@ -225,12 +225,3 @@ class GigRepository(TableAccess):
         sort_keys = [item[sk_name]["S"] for item in response["Items"]]
         stopped = response.get("LastEvaluatedKey")
         return GigPage([key.rsplit("#", 1)[1] for key in sort_keys], stopped[sk_name]["S"] if stopped else None)
-
-    def _transact(self, actions: list[dict[str, Any]]) -> None:
-        try:
-            self.db.transact_write_items(TransactItems=actions)
-        except self.db.exceptions.TransactionCanceledException as error:
-            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
-            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise WriteConflict() from error
-            raise

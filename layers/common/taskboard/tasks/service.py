@@ -293,7 +293,7 @@ class TaskBoard(TaskWrites):
         for _ in range(MAX_RACES):  # lost a race (another review, or a tip's balance moved): read again
             stored, now = self._load(task_id), self.clock()
             state = stored.state
-            lifecycle.check_poster(state, caller)
+            self._check_reviewer(state, caller)
             if stored.review is not None:
                 raise AlreadyReviewed("You reviewed this task already; a review is final.")
             after = lifecycle.review(state, caller, now)
@@ -326,6 +326,10 @@ class TaskBoard(TaskWrites):
                 continue
             return Reviewed(review=shown, worker=Reputation(**self.records(worker).shown()))
         raise Conflict("This task is changing too fast; try again.")
+
+    def _check_reviewer(self, state: TaskState, caller: str) -> None:
+        """Who may review (a task's poster: NotThePoster for anyone else; an order's buyer: taskboard.gigs)."""
+        lifecycle.check_poster(state, caller)
 
     def _review_items(self, state: TaskState, rating: int) -> tuple[dict[str, Any], ...]:
         """Other items a review of `state` updates in its transaction (an order's: its gig's rating)."""

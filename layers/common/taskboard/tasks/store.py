@@ -31,7 +31,6 @@ from typing import Any
 from taskboard.accounts.parties import answerable
 from taskboard.core import codec, keys
 from taskboard.core.aws import TableAccess
-from taskboard.core.errors import WriteConflict
 from taskboard.reputation.record import Record
 from taskboard.tasks.items import (
     _FEED_READS_PER_INDEX,
@@ -116,16 +115,7 @@ class TaskRepository(TableAccess):
     def write(self, actions: list[dict[str, Any]]) -> None:
         """One transaction (1 request): all of a change or nothing. Raises WriteConflict when a condition
         failed (another change came first)."""
-        self._transact(actions)
-
-    def _transact(self, actions: list[dict[str, Any]]) -> None:
-        try:
-            self.db.transact_write_items(TransactItems=actions)
-        except self.db.exceptions.TransactionCanceledException as error:
-            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
-            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise WriteConflict() from error
-            raise
+        self.transact(actions)
 
     def listing_page(
         self,
